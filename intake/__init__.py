@@ -1,0 +1,1 @@
+"""The public side: forms, sealing on arrival, receipts, follow-up and the tables it writes."""

@@ -1,0 +1,37 @@
+"""Public pages that need no poster: the home page and the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from intake.forms import read_form, text
+from intake.rendering import LANG_COOKIE, LANGUAGES, render
+
+
+async def home(request: Request) -> Response:
+    """Show what the portal is and how to reach it."""
+    return render(request, "intake/home.html")
+
+
+async def switch_language(request: Request) -> Response:
+    """Remember the chosen language and return to the page it was chosen on."""
+    form = await read_form(request)
+    lang = text(form, "lang", max_length=5)
+    back = text(form, "next", max_length=2000)
+    # Only a path on this site: never an open redirect.
+    safe = back.startswith("/") and back[1:2] not in ("/", "\\") and not urlsplit(back).netloc
+    target = back if safe else "/"
+    response = RedirectResponse(target, status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax")
+    return response
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/lang", switch_language, methods=["POST"]),
+]

@@ -1,0 +1,1 @@
+"""The application: settings, database, the office's back office and the command line."""

@@ -1,0 +1,83 @@
+"""The application factory: routes, middleware and state for one deployment."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
+
+import intake.routes
+from crypto import hkdf
+from intake.rendering import build_templates
+from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
+from portal import errors
+from portal.db import Database, make_engine, migrate
+from portal.office import inbox, login
+from portal.settings import Settings
+
+# Paths that take uploads get the large limit; everything else stays small.
+UPLOAD_PREFIXES: tuple[str, ...] = ()
+SMALL_BODY = 256 * 1024
+
+
+def route_table() -> list[BaseRoute]:
+    return [*intake.routes.routes, *login.routes, *inbox.routes]
+
+
+class PortalApp:
+    """The ASGI application, with the security layers outside everything, error pages included."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.db = database
+        self.starlette = Starlette(
+            routes=[*route_table(), Mount("/static", app=StaticFiles(directory=settings.static_dir), name="static")],
+            exception_handlers=errors.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        )
+        state = self.starlette.state
+        state.settings = settings
+        state.db = database
+        state.templates = build_templates(settings.templates_dir)
+        state.csrf_key = hkdf(settings.secret.reveal(), info=b"hip-csrf-v1")
+
+        def limit_for(path: str) -> int:
+            return settings.max_body_bytes if path.startswith(UPLOAD_PREFIXES) and UPLOAD_PREFIXES else SMALL_BODY
+
+        guarded = CrossSiteGuard(self.starlette, on_refused=errors.cross_site_refused, secure_cookie=settings.https)
+        limited = BodyLimit(guarded, limit_for=limit_for, on_too_large=errors.too_large)
+        self.asgi = SecurityHeaders(limited, https=settings.https)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.asgi(scope, receive, tracking_send)
+        except Exception as exc:
+            # Starlette re-raises after its error page so that servers log a traceback; a traceback can
+            # quote submitted text, so only the exception's type is logged, here.
+            errors.log.error("request failed: %s", type(exc).__name__)
+            if not started and scope["type"] == "http":
+                await SecurityHeaders(errors.plain(500), https=self.settings.https)(scope, receive, send)
+
+
+def create_app(settings: Settings, *, database: Database | None = None, run_migrations: bool = True) -> PortalApp:
+    """Build the portal; migrations run on start unless the caller already did."""
+    if database is None:
+        database = Database(make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous))
+    if run_migrations:
+        migrate(database.engine)
+    return PortalApp(settings, database)
+
+
+def app_from_env() -> PortalApp:
+    """Factory for `uvicorn --factory portal.app:app_from_env`."""
+    from portal.settings import from_env
+
+    return create_app(from_env())

@@ -1,0 +1,1 @@
+"""The discipline office's pages."""

@@ -1,0 +1,37 @@
+"""The office's first page: what has arrived, and opening one item."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from intake.rendering import render
+from portal.office.guard import require_officer, require_reader
+from portal.submissions import count_for_office, list_for_office, open_submission
+
+
+async def inbox(request: Request) -> Response:
+    """List the office's sealed submissions (only their plain workflow fields)."""
+    officer = require_officer(request)
+    with request.app.state.db.transaction() as session:
+        rows = list_for_office(session, office_id=officer.office_id) if officer.can_read else []
+        total = count_for_office(session, office_id=officer.office_id) if officer.can_read else 0
+    return render(request, "office/inbox.html", {"officer": officer, "rows": rows, "total": total})
+
+
+async def submission_page(request: Request) -> Response:
+    """Decrypt one submission in the officer's session and show it."""
+    officer = require_reader(request)
+    with request.app.state.db.transaction() as session:
+        opened = open_submission(session, officer=officer, submission_id=request.path_params["submission_id"])
+    if opened is None:
+        raise HTTPException(status_code=404)
+    return render(request, "office/submission.html", {"officer": officer, "item": opened})
+
+
+routes = [
+    Route("/office/", inbox, methods=["GET"]),
+    Route("/office/submissions/{submission_id:str}", submission_page, methods=["GET"]),
+]

@@ -1,0 +1,117 @@
+"""Settings: one frozen value built from the environment (tests build it directly)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from crypto import OWASP_MINIMUM, Argon2Params
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = Path("var")
+
+
+class SettingsError(Exception):
+    """The environment or a key file is wrong; the message says what to do."""
+
+
+class DeploymentSecret:
+    """32 bytes kept outside the database: receipt pepper, throttle keys, CSRF and TOTP keys derive from it."""
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) != 32:
+            raise SettingsError("the deployment secret must be 32 bytes")
+        self._raw = raw
+
+    def reveal(self) -> bytes:
+        return self._raw
+
+    def __repr__(self) -> str:
+        return "DeploymentSecret('**********')"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret: DeploymentSecret = field(repr=False)
+    public_url: str = "http://127.0.0.1:8000"
+    argon2: Argon2Params = OWASP_MINIMUM
+    session_idle: timedelta = timedelta(minutes=30)
+    session_absolute: timedelta = timedelta(hours=12)
+    login_failures_allowed: int = 5
+    login_lockout: timedelta = timedelta(minutes=15)
+    max_body_bytes: int = 60 * 1024 * 1024
+    sqlite_synchronous: str = "FULL"
+    https: bool = False
+
+    @property
+    def templates_dir(self) -> Path:
+        return ROOT / "templates"
+
+    @property
+    def static_dir(self) -> Path:
+        return ROOT / "static"
+
+
+def read_secret_file(path: Path) -> DeploymentSecret:
+    """Read the deployment secret, or say exactly what is wrong with the file."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise SettingsError(
+            f"the secret key file {path} is missing: run `portal init` to create one, "
+            "or set PORTAL_SECRET_FILE to where it is"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"the secret key file {path} cannot be read: {exc}") from None
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise SettingsError(
+            f"the secret key file {path} is corrupt (expected 64 hexadecimal characters): restore it "
+            "from your backup; without it no receipt code can be checked"
+        )
+    return DeploymentSecret(raw)
+
+
+def write_secret_file(path: Path) -> DeploymentSecret:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(raw.hex() + "\n")
+    return DeploymentSecret(raw)
+
+
+def home_dir() -> Path:
+    return Path(os.environ.get("PORTAL_HOME", DEFAULT_HOME))
+
+
+def database_url_from_env() -> str:
+    url = os.environ.get("PORTAL_DATABASE_URL", "").strip()
+    if url:
+        return url
+    return f"sqlite:///{home_dir() / 'portal.db'}"
+
+
+def secret_path_from_env() -> Path:
+    return Path(os.environ.get("PORTAL_SECRET_FILE", home_dir() / "secret.key"))
+
+
+def from_env() -> Settings:
+    """Build the settings from PORTAL_* variables, refusing what would be unsafe."""
+    public_url = os.environ.get("PORTAL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise SettingsError("PORTAL_PUBLIC_URL must start with http:// or https://")
+    return Settings(
+        database_url=database_url_from_env(),
+        secret=read_secret_file(secret_path_from_env()),
+        public_url=public_url,
+        https=public_url.startswith("https://"),
+        sqlite_synchronous=os.environ.get("PORTAL_SQLITE_SYNCHRONOUS", "FULL").upper(),
+    )
