@@ -16,14 +16,17 @@ from intake.forms import csrf_token
 
 LANGUAGES = ("zh", "en")
 LANG_COOKIE = "hip_lang"
-CATALOGUE = Path(__file__).resolve().parent / "locale" / "en.po"
+CATALOGUES = Path(__file__).resolve().parent / "locale" / "en"
 
 
 def load_english() -> dict[str, str]:
-    """The English catalogue: Chinese source strings to English, from a gettext .po file."""
-    with CATALOGUE.open("rb") as handle:
-        catalog = read_po(handle, locale="en")
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    """The English catalogue: Chinese source strings to English, from the gettext .po files (one per area)."""
+    english: dict[str, str] = {}
+    for path in sorted(CATALOGUES.glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale="en")
+        english.update({str(m.id): str(m.string) for m in catalog if m.id and m.string})
+    return english
 
 
 def language(request: Request) -> str:

@@ -7,7 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from crypto import CryptoError
 from intake.rendering import render
+from portal import audit
 from portal.office.guard import require_officer, require_reader
 from portal.submissions import count_for_office, list_for_office, open_submission
 
@@ -24,8 +26,15 @@ async def inbox(request: Request) -> Response:
 async def submission_page(request: Request) -> Response:
     """Decrypt one submission in the officer's session and show it."""
     officer = require_reader(request)
-    with request.app.state.db.transaction() as session:
-        opened = open_submission(session, officer=officer, submission_id=request.path_params["submission_id"])
+    submission_id = request.path_params["submission_id"]
+    try:
+        with request.app.state.db.transaction() as session:
+            opened = open_submission(session, officer=officer, submission_id=submission_id)
+    except CryptoError:
+        with request.app.state.db.transaction() as session:
+            audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="decryption_failed",
+                         target=submission_id)
+        raise HTTPException(status_code=409) from None
     if opened is None:
         raise HTTPException(status_code=404)
     return render(request, "office/submission.html", {"officer": officer, "item": opened})
