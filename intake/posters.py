@@ -37,3 +37,11 @@ def ensure_posters(session: Session, *, hospital: Hospital) -> int:
             created += 1
     session.flush()
     return created
+
+
+def resolve(session: Session, code: str) -> Poster | None:
+    """The poster behind a short code (case and look-alike characters forgiven), or None."""
+    cleaned = code.strip().lower().replace("0", "o").replace("1", "l")
+    if not cleaned or len(cleaned) > 16:
+        return None
+    return session.get(Poster, cleaned)

@@ -72,10 +72,9 @@ class BodyLimit:
             return
         limit = self.limit_for(scope["path"])
         for name, value in scope["headers"]:
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > limit:
-                    await self.on_too_large(scope, receive, send)
-                    return
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
+                await self.on_too_large(scope, receive, send)
+                return
         received = 0
         started = False
 

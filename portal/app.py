@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
+import intake.chooser
 import intake.routes
 from crypto import hkdf
 from intake.rendering import build_templates
@@ -22,7 +23,7 @@ SMALL_BODY = 256 * 1024
 
 
 def route_table() -> list[BaseRoute]:
-    return [*intake.routes.routes, *login.routes, *inbox.routes]
+    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes]
 
 
 class PortalApp:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import enum
 import binascii
+import enum
 import hashlib
 import hmac
 import secrets
@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from crypto import (
     DecryptionError,
     dummy_hash,
+    hash_password,
     load_private_key,
     needs_rehash,
     unwrap_with_key,
     unwrap_with_password,
     verify_password,
     wrap_with_key,
-    hash_password,
 )
 from intake import throttle
 from portal.keyring import Keyring, officer_keyring

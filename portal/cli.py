@@ -14,7 +14,7 @@ import pyotp
 from sqlalchemy import select
 
 from crypto import DecryptionError, load_private_key, unwrap_with_password, verify_password
-from intake.models import Hospital, Office, OfficeKind
+from intake.models import Hospital, Office
 from portal import audit
 from portal.bootstrap import DEMO_DEPARTMENTS, AlreadyInitialised, authority_office, initialise
 from portal.db import Database, DatabaseError, make_engine, migrate
@@ -26,7 +26,6 @@ from portal.settings import (
     SettingsError,
     from_env,
     home_dir,
-    read_secret_file,
     secret_path_from_env,
     write_secret_file,
 )

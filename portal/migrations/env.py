@@ -2,9 +2,9 @@
 
 from alembic import context
 
-from intake.db import Base
 import intake.models  # noqa: F401
 import portal.models  # noqa: F401
+from intake.db import Base
 
 engine = context.config.attributes["engine"]
 

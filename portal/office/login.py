@@ -11,8 +11,8 @@ from intake.db import utcnow
 from intake.forms import read_form, text
 from intake.rendering import render
 from portal import audit
-from portal.models import Officer
 from portal.auth import COOKIE, LoginAttempt, LoginOutcome, login, logout
+from portal.models import Officer
 from portal.office.guard import current_officer
 
 MESSAGES = {
