@@ -79,7 +79,9 @@ def find_receipt(session: Session, keys: ReceiptKeys) -> Receipt | None:
 
 def open_reporter_key(receipt: Receipt, keys: ReceiptKeys) -> PrivateKey:
     """The reporter's private key: it opens the office's replies, and only the code's holder can derive it."""
-    raw = unwrap_with_key(keys.wrap_key, receipt.wrapped_reporter_key, associated_data=_reporter_key_context(keys.lookup))
+    raw = unwrap_with_key(
+        keys.wrap_key, receipt.wrapped_reporter_key, associated_data=_reporter_key_context(keys.lookup)
+    )
     return load_private_key(raw)
 
 
