@@ -1,0 +1,30 @@
+"""Migrations: an empty database reaches the schema the models describe, and twice is harmless."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from intake.db import Base
+from portal.db import is_current, make_engine, migrate
+
+
+def test_migrations_build_exactly_the_models_schema(tmp_path, pg_engine):
+    engine = pg_engine if pg_engine is not None else make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    migrate(engine)
+    migrate(engine)
+    assert is_current(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_the_database_runs_in_wal_mode_with_secure_delete(tmp_path, pg_engine):
+    if pg_engine is not None:
+        pytest.skip("SQLite settings")
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
