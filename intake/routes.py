@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from intake.forms import read_form, text
+from intake.models import Audience, Hospital, Poster
 from intake.rendering import LANG_COOKIE, LANGUAGES, render
 
 
 async def home(request: Request) -> Response:
-    """Show what the portal is and how to reach it."""
-    return render(request, "intake/home.html")
+    """Show what the portal is, and each hospital's hospital-wide channel for those who typed the address."""
+    with request.app.state.db.transaction() as session:
+        hospitals = session.execute(
+            select(Hospital.name, Poster.code)
+            .join(Poster, Poster.hospital_id == Hospital.id)
+            .where(Poster.department_id.is_(None), Poster.audience == Audience.PATIENT)
+            .order_by(Hospital.name)
+        ).all()
+    return render(request, "intake/home.html", {"hospitals": hospitals})
 
 
 async def switch_language(request: Request) -> Response:

@@ -51,3 +51,9 @@ def test_a_retired_department_points_to_the_hospital_wide_channel(client, db, de
     page = client.get(f"/q/{code}")
     assert page.status_code == 410
     assert "已停用" in page.text and f'href="/q/{hospital_code}"' in page.text
+
+
+def test_the_home_page_leads_to_each_hospitals_channel(client, db, deployment):
+    code = poster_code(db, department_name=None, audience=Audience.PATIENT)
+    page = client.get("/")
+    assert "示例市第一人民医院" in page.text and f'href="/q/{code}"' in page.text
