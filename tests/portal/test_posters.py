@@ -20,7 +20,7 @@ pyzbar = pytest.importorskip("pyzbar.pyzbar", reason="QR decoding needs pyzbar a
 
 HOSPITAL = "示例市第一人民医院"
 KEPT = ("心血管内科", "骨科", "检验科")  # a small batch keeps the suite fast
-LONG_NAME = "心血管内科、神经内科、呼吸与危重症医学科联合门诊及日间手术中心第一病区护理单元（筹）"  # 40 characters
+LONG_NAME = "心血管内科、神经内科、呼吸与危重症医学科联合门诊及日间手术中心第一病区护理单元组"  # 40 characters
 
 
 @pytest.fixture
