@@ -134,7 +134,7 @@ def test_long_names_shrink_or_wrap_but_never_leave_their_box(length):
     assert "".join(t.text for t in name_lines if 66 <= t.baseline <= 142) == name  # the department, whole
     for text in drawn.texts:
         half = text_width(text.text, text.size, bold=text.bold) / 2
-        assert MARGIN - 0.5 <= text.x - half and text.x + half <= WIDTH - MARGIN + 0.5, text.text
+        assert text.x - half >= MARGIN - 0.5 and text.x + half <= WIDTH - MARGIN + 0.5, text.text
     # The department's lines stay inside the red band, above the headline.
     department_lines = [t for t in name_lines if 66 <= t.baseline <= 156]
     assert department_lines and all(t.size >= 7 for t in department_lines)
@@ -189,7 +189,8 @@ def test_a_retired_department_is_not_printed_but_listed_with_its_code(head_clien
 
 
 def test_bad_choices_get_a_clear_message(head_client, deployment):
-    for query, message in (("audience=visitor", "海报类型"), ("size=B5", "A4 或 A3"), ("department=9999", "没有这个科室")):
+    bad = (("audience=visitor", "海报类型"), ("size=B5", "A4 或 A3"), ("department=9999", "没有这个科室"))
+    for query, message in bad:
         page = head_client.get(f"/office/posters/posters.pdf?{query}")
         assert page.status_code == 400 and message in page.text
 
