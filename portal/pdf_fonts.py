@@ -23,9 +23,3 @@ def register_cjk_font() -> str:
             pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH)))
     return FONT_NAME
 
-
-def covers(text: str) -> bool:
-    """Whether the font has a glyph for every character of `text` (else those print as boxes)."""
-    font = pdfmetrics.getFont(register_cjk_font())
-    charmap: dict[int, int] = font.face.charToGlyph  # type: ignore[attr-defined]
-    return all(ord(ch) in charmap or ch.isspace() for ch in text)

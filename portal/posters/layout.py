@@ -12,6 +12,7 @@ from typing import Literal
 import qrcode
 from qrcode.constants import ERROR_CORRECT_Q
 from reportlab.lib.pagesizes import A3, A4
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from intake.models import Audience
@@ -88,6 +89,12 @@ class Layout:
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
     width = float(stringWidth(text, register_cjk_font(), size))
     return width + (size * 0.05 if bold else 0.0)  # the stroke that makes fake bold widens each side a little
+
+
+def font_covers(text: str) -> bool:
+    """Whether the embedded font has every character of `text` (a missing one would print as a box)."""
+    charmap: dict[int, int] = pdfmetrics.getFont(register_cjk_font()).face.charToGlyph
+    return all(ord(char) in charmap or char.isspace() for char in text)
 
 
 def _wrap(text: str, size: float, width: float, *, bold: bool) -> list[str]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from intake.models import Audience, Department, Hospital, Office, OfficeKind, Poster
 from intake.posters import ensure_posters
-from portal.posters.layout import SIZES, PosterSheet
+from portal.posters.layout import SIZES, PosterSheet, font_covers
 
 ALL = "all"
 HOSPITAL_WIDE = "hospital"
@@ -120,6 +120,7 @@ class DepartmentPosters:
     retired: bool
     patient: Poster | None
     staff: Poster | None
+    printable: bool = True  # False: the name has a character the poster font lacks (it would print as a box)
 
 
 def poster_list(session: Session, *, hospital_id: int) -> list[DepartmentPosters]:
@@ -136,5 +137,6 @@ def poster_list(session: Session, *, hospital_id: int) -> list[DepartmentPosters
         rows.append(DepartmentPosters(
             department.id, department.name, department.category.value, department.retired_at is not None,
             posters.get((department.id, Audience.PATIENT)), posters.get((department.id, Audience.STAFF)),
+            font_covers(department.name),
         ))
     return rows

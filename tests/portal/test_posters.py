@@ -198,3 +198,11 @@ def test_bad_choices_get_a_clear_message(head_client, deployment):
 def test_posters_are_for_officers_only(client, deployment):
     response = client.get("/office/posters/posters.pdf", follow_redirects=False)
     assert response.status_code in (302, 303) and "/office/login" in response.headers["location"]
+
+
+def test_a_name_with_a_character_the_font_lacks_is_flagged_before_printing(head_client, db, deployment):
+    with db.transaction() as session:
+        hospital = session.scalar(select(Hospital))
+        session.add(Department(hospital_id=hospital.id, name="𪚥科", category=DepartmentCategory.CLINICAL))
+    listing = head_client.get("/office/posters").text
+    assert listing.count("打印出来会是方框") == 1  # only the rare name, not the 13 ordinary ones
