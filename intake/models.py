@@ -108,6 +108,8 @@ class Poster(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
     audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # First time the office printed it: from then on the code is on a wall and must keep answering.
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     hospital: Mapped[Hospital] = relationship()
     department: Mapped[Department | None] = relationship()

@@ -15,6 +15,7 @@ from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal import errors
 from portal.db import Database, make_engine, migrate
 from portal.office import inbox, login
+from portal.office import posters as office_posters
 from portal.settings import Settings
 
 # Paths that take uploads get the large limit; everything else stays small.
@@ -23,7 +24,7 @@ SMALL_BODY = 256 * 1024
 
 
 def route_table() -> list[BaseRoute]:
-    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes]
+    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes, *office_posters.routes]
 
 
 class PortalApp:
