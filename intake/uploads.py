@@ -295,6 +295,10 @@ class _Reader:
         self.header_value = b""
         self.disposition = b""
         self.seen_ids: set[str] = set()
+        self.ended = False
+
+    def on_end(self) -> None:
+        self.ended = True
 
     def on_part_begin(self) -> None:
         self.disposition = b""
@@ -365,6 +369,7 @@ async def read_upload(request: Request, *, limits: UploadLimits) -> ParsedUpload
         "on_header_value": reader.on_header_value,
         "on_header_end": reader.on_header_end,
         "on_headers_finished": reader.on_headers_finished,
+        "on_end": reader.on_end,
     })
     try:
         async for chunk in request.stream():
@@ -372,6 +377,9 @@ async def read_upload(request: Request, *, limits: UploadLimits) -> ParsedUpload
         parser.finalize()
     except FormParserError:
         raise UploadRefused("malformed multipart body") from None
+    if not reader.ended:
+        # A body cut short (a dropped connection) must not become a report without its last part.
+        raise UploadRefused("the body ended before the closing boundary")
     return reader.parsed
 
 
