@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -16,6 +17,10 @@ from sqlalchemy.orm import Session
 from crypto import ChunkSealer, context, new_file_key, open_chunks
 from intake.models import Attachment, AttachmentChunk
 from intake.sealing import FORMAT
+
+# Pillow logs every EXIF tag it parses (GPS, camera, description) at DEBUG: a deployment that turns on debug
+# logging must not write a photo's metadata to its logs.
+logging.getLogger("PIL").setLevel(logging.INFO)
 
 MAX_PIXELS = 60_000_000  # a 60-megapixel photo is already more than any phone takes
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/jpeg", "pdf": "application/pdf"}

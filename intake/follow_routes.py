@@ -10,8 +10,18 @@ from starlette.routing import Route
 
 from intake.attachments import UnreadableImage
 from intake.db import utcnow
-from intake.followup import COOKIE, COOKIE_PATH, SESSION_TTL, FollowLimits, FollowSession, add_answer, check_code, \
-    load_view, open_session, seal_session
+from intake.followup import (
+    COOKIE,
+    COOKIE_PATH,
+    SESSION_TTL,
+    FollowLimits,
+    FollowSession,
+    add_answer,
+    check_code,
+    load_view,
+    open_session,
+    seal_session,
+)
 from intake.forms import check_csrf, read_form, text
 from intake.receipts import receipt_pepper
 from intake.rendering import render

@@ -22,8 +22,16 @@ from intake.models import Department
 from intake.receipts import PreparedReceipt, prepare_receipt, receipt_pepper
 from intake.rendering import render
 from intake.report_form import CATEGORIES, FIELD_LABELS, ReportInput, read_department, read_report
-from intake.reports import PlainReady, Recipients, ReportRefused, UnreadableImage, prepare_plain, recipients, \
-    routed, store_report
+from intake.reports import (
+    PlainReady,
+    Recipients,
+    ReportRefused,
+    UnreadableImage,
+    prepare_plain,
+    recipients,
+    routed,
+    store_report,
+)
 from intake.uploads import FileProblem, ParsedUpload, UploadLimits, UploadRefused, read_upload
 
 UPLOAD_PREFIX = "/report/"

@@ -18,8 +18,14 @@ from starlette.requests import Request
 
 from crypto import ChunkSealer, new_file_key
 from crypto.stream import HEADER_LENGTH, MAX_CHUNK_SIZE, TAG_LENGTH
-from intake.attachments import attachment_context, describe, name_attachments, new_attachment_id, seal_bytes, \
-    strip_metadata
+from intake.attachments import (
+    attachment_context,
+    describe,
+    name_attachments,
+    new_attachment_id,
+    seal_bytes,
+    strip_metadata,
+)
 
 MIB = 1024 * 1024
 PLAIN_FILE_FIELD = "files"  # the form's file input (no JavaScript, or no WebCrypto)
@@ -62,6 +68,7 @@ class SealedAttachment:
     chunks: list[bytes]
     sealed_size: int
     description: dict[str, str | int] | None = None  # name, type, size, key: goes inside the envelope
+    order: int = 0  # where the reporter put it among the files
 
 
 @dataclass
@@ -70,6 +77,7 @@ class HeldPhoto:
 
     data: bytearray
     kind: str  # "jpeg", "png" or "webp"
+    order: int = 0
 
 
 @dataclass
@@ -180,6 +188,7 @@ class _PlainFile(_Counted):
 
     def __init__(self, form: _Reader) -> None:
         super().__init__(form, form.limits.max_file_bytes)
+        self.order = form.parsed.file_count
         self.head = bytearray()
         self.kind: str | None = None
         self.photo: bytearray | None = None
@@ -234,10 +243,10 @@ class _PlainFile(_Counted):
             self.form.parsed.sealed.append(SealedAttachment(
                 id=self.id, header=self.sealer.header, chunks=self.chunks,
                 sealed_size=len(self.sealer.header) + sum(len(c) for c in self.chunks),
-                description=describe(self.id, self.key, kind="pdf", size=self.size)))
+                description=describe(self.id, self.key, kind="pdf", size=self.size), order=self.order))
         elif self.photo is not None:
             assert self.kind is not None
-            self.form.parsed.photos.append(HeldPhoto(data=self.photo, kind=self.kind))
+            self.form.parsed.photos.append(HeldPhoto(data=self.photo, kind=self.kind, order=self.order))
 
 
 class _SealedFile(_Counted):
@@ -394,7 +403,9 @@ def seal_all(parsed: ParsedUpload) -> list[SealedAttachment]:
         description, header, chunks = seal_bytes(strip_metadata(bytes(photo.data), photo.kind), kind=kind)
         photo.data.clear()
         attachments.append(SealedAttachment(id=description["id"], header=header, chunks=chunks,
-                                            sealed_size=len(header) + sum(map(len, chunks)), description=description))
+                                            sealed_size=len(header) + sum(map(len, chunks)), description=description,
+                                            order=photo.order))
     parsed.photos.clear()
+    attachments.sort(key=lambda a: a.order)
     name_attachments([a.description for a in attachments if a.description is not None])
     return attachments

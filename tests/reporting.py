@@ -18,7 +18,6 @@ from portal.officers import NewOfficer, create_officer, give_access
 from tests.helpers import PASSWORD, csrf_of
 
 
-
 def poster_code(db: Database, *, department_name: str | None = "心血管内科") -> str:
     with db.transaction() as session:
         query = select(Poster.code).where(Poster.audience == Audience.PATIENT)

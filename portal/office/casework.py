@@ -59,7 +59,8 @@ async def change_status(request: Request) -> Response:
     submission_id = request.path_params["submission_id"]
     try:
         with request.app.state.db.transaction() as session:
-            set_status(session, officer=officer, submission_id=submission_id, status=text(form, "status", max_length=20),
+            set_status(session, officer=officer, submission_id=submission_id,
+                       status=text(form, "status", max_length=20),
                        result_text=text(form, "result", max_length=MAX_TEXT))
     except LookupError:
         raise HTTPException(status_code=404) from None

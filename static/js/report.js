@@ -129,9 +129,10 @@
   async function onSubmit(event) {
     event.preventDefault();
     clearErrors();
-    var first = null;
-    if (!value("category")) first = showError("category", data.msgCategory);
-    if (!value("what")) first = first || showError("what", data.msgWhat);
+    var missing = [];
+    if (!value("category")) missing.push(showError("category", data.msgCategory));
+    if (!value("what")) missing.push(showError("what", data.msgWhat));
+    var first = missing[0];
     if (first) { banner(data.msgCheck); first.scrollIntoView({ block: "center" }); return; }
     button.disabled = true;
     var oldLabel = button.textContent;

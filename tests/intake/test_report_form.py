@@ -123,10 +123,10 @@ def test_a_photo_loses_its_gps_and_camera_before_sealing(client, db, deployment,
     stored = only_submission(db)
     page = head_client.get(f"/office/submissions/{stored.id}")
     links = re.findall(rf'href="(/office/submissions/{stored.id}/files/[0-9a-f]+)">([^<]+)<', page.text)
-    assert [name for _, name in links] == ["附件1.pdf", "附件2.jpg"]  # original names (a date) are not kept
-    pdf = head_client.get(links[0][0])
+    assert [name for _, name in links] == ["附件1.jpg", "附件2.pdf"]  # in order; original names (a date) are not kept
+    pdf = head_client.get(links[1][0])
     assert pdf.content == tiny_pdf("病历") and "attachment" in pdf.headers["content-disposition"]
-    jpeg = head_client.get(links[1][0])
+    jpeg = head_client.get(links[0][0])
     assert jpeg.headers["content-type"] == "image/jpeg"
     cleaned = Image.open(io.BytesIO(jpeg.content))
     assert cleaned.size == (64, 48)
@@ -147,3 +147,18 @@ def test_a_body_cut_short_stores_nothing_even_with_a_valid_token(client, db, dep
     response = client.post(f"/report/{code}", content=body, headers={"content-type": "multipart/form-data; boundary=B"})
     assert response.status_code == 400
     assert submission_count(db) == 0
+
+
+def test_messages_made_in_python_have_english_and_the_form_reads_in_english(client, db, deployment):
+    from intake import follow_routes, report_form, report_routes
+    from intake.rendering import load_english
+    from portal.office import casework
+
+    english = load_english()
+    messages = {*report_routes.FILE_MESSAGES.values(), report_routes.IMAGE_UNREADABLE, report_routes.RESELECT,
+                follow_routes.WRONG_CODE, follow_routes.ANSWER_EMPTY, report_form.TOO_LONG,
+                *report_form.REQUIRED_MESSAGES.values(), *casework.CASE_ERRORS.values()}
+    assert sorted(m for m in messages if m not in english) == []
+    client.cookies.set("hip_lang", "en")
+    page = Reporter(client).open_form(poster_code(db))
+    assert "Accepting red envelopes" in page.text and "Send the report" in page.text

@@ -25,7 +25,7 @@ def browser_body(token: str, *, office_public: bytes, hospital_id: int, departme
     attachment_id = uuid.uuid4().hex
     key = new_file_key()
     sealer = ChunkSealer(key, associated_data=attachment_context(attachment_id))
-    chunks = sealer.update(file_bytes) + [sealer.finalize()]
+    chunks = [*sealer.update(file_bytes), sealer.finalize()]
     payload = {"v": 1, "fields": {**FULL_REPORT, "what": SECRET_TEXT},
                "attachments": [{"id": attachment_id, "name": "附件1.pdf", "type": "application/pdf",
                                 "size": len(file_bytes), "key": base64.b64encode(key).decode()}]}

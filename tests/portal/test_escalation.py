@@ -44,7 +44,8 @@ def test_an_escalated_report_reaches_only_the_authority(client, db, deployment, 
     page = client.get(f"/office/submissions/{stored.id}")
     assert "院长收受器械公司回扣。" in page.text and "示例市第一人民医院" in page.text
     sent = client.post(f"/office/submissions/{stored.id}/reply",
-                       data={"csrf_token": csrf_of(page.text), "text": "已收到，我组将直接核查。"}, follow_redirects=False)
+                       data={"csrf_token": csrf_of(page.text), "text": "已收到，我组将直接核查。"},
+                       follow_redirects=False)
     assert sent.status_code == 303
 
     with TestClient(app, base_url=BASE_URL) as phone:
