@@ -48,7 +48,7 @@ async def enter_code(request: Request) -> Response:
     """Ask for the receipt code (or go on to the conversation while the follow-up session lasts)."""
     if _session(request) is not None:
         return RedirectResponse("/follow/view", status_code=303)
-    return render(request, "intake/follow/enter.html", {"error": None})
+    return render(request, "intake/follow/enter.html", {"error": None, "typed": ""})
 
 
 async def check(request: Request) -> Response:
@@ -62,7 +62,8 @@ async def check(request: Request) -> Response:
                                                                             now=now),
                              pepper=receipt_pepper(_secret(request)), params=settings.argon2, limits=limits, now=now)
     if found is None:
-        return render(request, "intake/follow/enter.html", {"error": WRONG_CODE}, status_code=400)
+        # The typed code comes back only in this no-store response, so that a typo can be corrected.
+        return render(request, "intake/follow/enter.html", {"error": WRONG_CODE, "typed": typed}, status_code=400)
     submission_id, reporter_key = found
     response = RedirectResponse("/follow/view", status_code=303)
     response.set_cookie(COOKIE, seal_session(_secret(request), submission_id=submission_id,
