@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
+from crypto import hkdf
 from intake.models import Throttle
 
 
@@ -47,3 +51,21 @@ def reset(session: Session, *, scope: str, key: bytes) -> None:
 def purge_expired(session: Session, *, now: datetime) -> int:
     result = session.execute(delete(Throttle).where(Throttle.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# Client keys. The only code that reads a client's address: it is hashed at once under a key that changes every
+# hour (derived from the deployment secret, so every worker computes the same), and never written anywhere.
+
+CLIENT_KEY_PERIOD = timedelta(hours=1)
+
+
+def _hour_key(secret: bytes, now: datetime) -> bytes:
+    start = window_start(now, CLIENT_KEY_PERIOD)
+    return hkdf(secret, info=b"hip-throttle-client-v1:" + start.isoformat().encode("ascii"))
+
+
+def client_key(scope: Scope, *, secret: bytes, now: datetime) -> bytes:
+    """A keyed hash of the client's address for this hour; the address itself goes nowhere."""
+    client = scope.get("client")
+    address = client[0] if client else ""
+    return hmac.new(_hour_key(secret, now), address.encode("utf-8", "replace"), hashlib.sha256).digest()

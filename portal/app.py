@@ -8,23 +8,35 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 import intake.chooser
+import intake.follow_routes
+import intake.report_routes
 import intake.routes
 from crypto import hkdf
 from intake.rendering import build_templates
 from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal import errors
 from portal.db import Database, make_engine, migrate
-from portal.office import inbox, login
+from portal.office import casework, inbox, login
 from portal.office import posters as office_posters
 from portal.settings import Settings
 
 # Paths that take uploads get the large limit; everything else stays small.
-UPLOAD_PREFIXES: tuple[str, ...] = ()
+UPLOAD_PREFIXES: tuple[str, ...] = (intake.report_routes.UPLOAD_PREFIX, intake.follow_routes.UPLOAD_PREFIX)
 SMALL_BODY = 256 * 1024
 
 
 def route_table() -> list[BaseRoute]:
-    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes, *office_posters.routes]
+    # One area per line: branches that add an area merge without conflict.
+    return [
+        *intake.routes.routes,
+        *intake.chooser.routes,
+        *intake.report_routes.routes,
+        *intake.follow_routes.routes,
+        *login.routes,
+        *inbox.routes,
+        *casework.routes,
+        *office_posters.routes,
+    ]
 
 
 class PortalApp:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,6 +12,8 @@ from starlette.routing import Route
 from crypto import CryptoError
 from intake.rendering import render
 from portal import audit
+from portal.auth import CurrentOfficer
+from portal.casework import case_of
 from portal.office.guard import require_officer, require_reader
 from portal.submissions import count_for_office, list_for_office, open_submission
 
@@ -25,11 +29,17 @@ async def inbox(request: Request) -> Response:
 
 async def submission_page(request: Request) -> Response:
     """Decrypt one submission in the officer's session and show it."""
-    officer = require_reader(request)
+    return show_submission(request, require_reader(request))
+
+
+def show_submission(request: Request, officer: CurrentOfficer, *, extra: dict[str, Any] | None = None,
+                    status_code: int = 200) -> Response:
+    """Render an opened submission with its conversation and files; `extra` adds e.g. the opened identity."""
     submission_id = request.path_params["submission_id"]
     try:
         with request.app.state.db.transaction() as session:
             opened = open_submission(session, officer=officer, submission_id=submission_id)
+            case = case_of(session, officer=officer, opened=opened) if opened else None
     except CryptoError:
         with request.app.state.db.transaction() as session:
             audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="decryption_failed",
@@ -37,7 +47,8 @@ async def submission_page(request: Request) -> Response:
         raise HTTPException(status_code=409) from None
     if opened is None:
         raise HTTPException(status_code=404)
-    return render(request, "office/submission.html", {"officer": officer, "item": opened})
+    context = {"officer": officer, "item": opened, "case": case, "identity": None, "case_error": None}
+    return render(request, "office/submission.html", {**context, **(extra or {})}, status_code=status_code)
 
 
 routes = [

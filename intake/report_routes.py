@@ -1,0 +1,168 @@
+"""The report form (GET /q/{code}/report) and its submission (POST /report/{code}), which shows the receipt.
+
+The form posts to /report/{code}, not to its own address: upload limits are given by path prefix, and a prefix
+that covered /q/ would give every poster form (ratings, hand-ins) the large upload limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from crypto import format_receipt
+from intake.chooser import Place, PosterNotUsable, find_place, poster_refusal
+from intake.forms import check_csrf
+from intake.models import Department
+from intake.receipts import PreparedReceipt, prepare_receipt, receipt_pepper
+from intake.rendering import render
+from intake.report_form import CATEGORIES, FIELD_LABELS, ReportInput, read_department, read_report
+from intake.reports import (
+    PlainReady,
+    Recipients,
+    ReportRefused,
+    UnreadableImage,
+    prepare_plain,
+    recipients,
+    routed,
+    store_report,
+)
+from intake.uploads import FileProblem, ParsedUpload, UploadLimits, UploadRefused, read_upload
+
+UPLOAD_PREFIX = "/report/"
+LIMITS = UploadLimits()
+FILE_MESSAGES = {
+    FileProblem.TOO_MANY: "附件最多 {files} 个，多出的文件没有收下。",
+    FileProblem.TOO_LARGE: "单个附件不能超过 {file_mb} MB，超过的文件没有收下。",
+    FileProblem.TOTAL: "附件合计不能超过 {total_mb} MB，超出部分没有收下。",
+    FileProblem.TYPE: "只能上传照片（JPG、PNG、WebP）或 PDF 文件。",
+}
+IMAGE_UNREADABLE = "有一张照片无法读取，请换一张再试。"
+RESELECT = "为保护您的隐私，已选择的附件不会保留，请重新选择。"
+
+
+def limit_values() -> dict[str, int]:
+    return {"files": LIMITS.max_files, "file_mb": LIMITS.max_file_bytes // (1024 * 1024),
+            "total_mb": LIMITS.max_total_bytes // (1024 * 1024)}
+
+
+def _context(request: Request, place: Place, to: Recipients, departments: list[Department],
+             report: ReportInput, file_errors: list[str]) -> dict[str, Any]:
+    return {"place": place, "report": report, "categories": CATEGORIES, "labels_for": FIELD_LABELS,
+            "departments": departments, "hospital_key": to.hospital, "authority": to.authority,
+            "limits": limit_values(), "file_errors": file_errors, "action": f"{UPLOAD_PREFIX}{place.code}"}
+
+
+def _load(request: Request) -> tuple[Place, Recipients, list[Department]]:
+    with request.app.state.db.transaction() as session:
+        place = find_place(session, request.path_params["code"])
+        to = recipients(session, hospital_id=place.hospital_id)
+        departments: list[Department] = []
+        if place.department_id is None:
+            departments = list(session.scalars(select(Department).where(
+                Department.hospital_id == place.hospital_id, Department.retired_at.is_(None)).order_by(Department.id)))
+    return place, to, departments
+
+
+async def report_form(request: Request) -> Response:
+    """Show the report form for the poster's hospital and department."""
+    try:
+        place, to, departments = _load(request)
+    except PosterNotUsable as refused:
+        return poster_refusal(request, refused)
+    return render(request, "intake/report/form.html", _context(request, place, to, departments, ReportInput(), []))
+
+
+def _receipt_page(request: Request, receipt: PreparedReceipt, *, place: Place, to: Recipients, office_id: int,
+                  sealed_in_browser: bool) -> Response:
+    escalated = to.authority is not None and office_id == to.authority.office_id
+    # Rendered in the POST's own response (no redirect, so the code is in no URL and no history entry).
+    return render(request, "intake/report/receipt.html", {
+        "place": place, "groups": format_receipt(receipt.code).split(" "), "escalated": escalated,
+        "office_name": to.authority.office_name if escalated and to.authority else to.hospital.office_name,
+        "sealed_in_browser": sealed_in_browser})
+
+
+async def submit_report(request: Request) -> Response:
+    """File a report: store the browser's envelope as it came, or seal the plain form in memory."""
+    try:
+        place, to, departments = _load(request)
+    except PosterNotUsable as refused:
+        return poster_refusal(request, refused)
+    try:
+        upload = await read_upload(request, limits=LIMITS)
+    except UploadRefused:
+        raise HTTPException(status_code=400) from None
+    check_csrf(request, upload.fields.get("csrf_token", ""))
+    if upload.sealed_in_browser:
+        return await _submit_sealed(request, upload, place, to, {d.id for d in departments})
+    return await _submit_plain(request, upload, place, to, departments)
+
+
+def _pepper(request: Request) -> bytes:
+    return receipt_pepper(request.app.state.settings.secret.reveal())
+
+
+async def _submit_sealed(request: Request, upload: ParsedUpload, place: Place, to: Recipients,
+                         departments: set[int]) -> Response:
+    if upload.plain_files or upload.photos:
+        raise HTTPException(status_code=400)
+    if upload.problems:
+        # The script checks the limits before sealing; this is a browser that did not.
+        raise HTTPException(status_code=413)
+    envelope, identity = upload.blobs["envelope"], upload.blobs.get("identity")
+    department_id = place.department_id or read_department(upload.fields.get("department", ""), departments)
+    try:
+        recipient = routed(envelope, identity, to)
+    except ReportRefused:
+        raise HTTPException(status_code=400) from None
+    receipt = await run_in_threadpool(prepare_receipt, pepper=_pepper(request),
+                                      params=request.app.state.settings.argon2)
+    try:
+        with request.app.state.db.transaction() as session:
+            store_report(session, place=place, office_id=recipient.office_id, department_id=department_id,
+                         envelope=envelope, identity=identity, attachments=upload.sealed, receipt=receipt,
+                         sealed_in_browser=True)
+    except ReportRefused:
+        raise HTTPException(status_code=400) from None
+    return _receipt_page(request, receipt, place=place, to=to, office_id=recipient.office_id,
+                         sealed_in_browser=True)
+
+
+async def _submit_plain(request: Request, upload: ParsedUpload, place: Place, to: Recipients,
+                        departments: list[Department]) -> Response:
+    report = read_report(upload.fields, departments={d.id for d in departments})
+    file_errors = [FILE_MESSAGES[p] for p in FileProblem if p in upload.problems]  # formatted by the page
+    if report.escalate and to.authority is None:
+        report.escalate = False
+    if report.errors or file_errors:
+        if upload.file_count:
+            file_errors.append(RESELECT)
+        return render(request, "intake/report/form.html",
+                      _context(request, place, to, departments, report, file_errors), status_code=400)
+    recipient = to.authority if report.escalate and to.authority else to.hospital
+    try:
+        ready: PlainReady = await run_in_threadpool(
+            prepare_plain, report, upload, place=place, to=recipient, pepper=_pepper(request),
+            params=request.app.state.settings.argon2)
+    except UnreadableImage:
+        return render(request, "intake/report/form.html",
+                      _context(request, place, to, departments, report, [IMAGE_UNREADABLE, RESELECT]),
+                      status_code=400)
+    with request.app.state.db.transaction() as session:
+        store_report(session, place=place, office_id=ready.office_id, department_id=ready.department_id,
+                     envelope=ready.envelope, identity=ready.identity, attachments=ready.attachments,
+                     receipt=ready.receipt, sealed_in_browser=False)
+    return _receipt_page(request, ready.receipt, place=place, to=to, office_id=ready.office_id,
+                         sealed_in_browser=False)
+
+
+routes = [
+    Route("/q/{code:str}/report", report_form, methods=["GET"]),
+    Route(UPLOAD_PREFIX + "{code:str}", submit_report, methods=["POST"]),
+]

@@ -1,0 +1,134 @@
+"""Filing a report: to the hospital's office or, escalated, to the higher authority; with its receipt.
+
+Both paths end here: the plain form (sealed on arrival, in memory) and the browser-sealed envelope (stored as
+it came). The submission, its attachments and its receipt are written in one transaction, before the receipt is
+shown: once a reporter sees a code, the report is on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import Argon2Params, FormatError, envelope_key_id, load_public_key, seal
+from intake.attachments import UnreadableImage, ids_taken, store_attachment
+from intake.chooser import Place
+from intake.db import this_hour
+from intake.models import Office, OfficeKey, OfficeKind, Submission, SubmissionKind
+from intake.receipts import PreparedReceipt, prepare_receipt, store_receipt
+from intake.report_form import ReportInput
+from intake.sealing import encode_payload, identity_context, submission_context
+from intake.uploads import ParsedUpload, SealedAttachment, seal_all
+
+
+class ReportRefused(Exception):
+    """A browser-sealed report that cannot be stored as it came (wrong key, bad ids); nothing is stored."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    office_id: int
+    office_name: str
+    key_id: bytes
+    public_key: bytes
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Where a report from this hospital can go: its own office, and the higher authority over it."""
+
+    hospital: Recipient
+    authority: Recipient | None
+
+    def for_key(self, key_id: bytes) -> Recipient | None:
+        return next((r for r in (self.hospital, self.authority) if r is not None and r.key_id == key_id), None)
+
+
+def current_office_key(session: Session, office_id: int) -> OfficeKey:
+    """The office key that new envelopes are sealed to."""
+    key = session.scalar(select(OfficeKey).where(OfficeKey.office_id == office_id, OfficeKey.retired_at.is_(None))
+                         .order_by(OfficeKey.id.desc()).limit(1))
+    if key is None:
+        raise LookupError(f"office {office_id} has no key")
+    return key
+
+
+def _recipient(session: Session, office: Office) -> Recipient:
+    key = current_office_key(session, office.id)
+    return Recipient(office_id=office.id, office_name=office.name, key_id=key.key_id, public_key=key.public_key)
+
+
+def recipients(session: Session, *, hospital_id: int) -> Recipients:
+    hospital_office = session.scalar(select(Office).where(Office.hospital_id == hospital_id))
+    if hospital_office is None:
+        raise LookupError(f"hospital {hospital_id} has no office")
+    authority = session.scalar(select(Office).where(Office.kind == OfficeKind.AUTHORITY))
+    return Recipients(hospital=_recipient(session, hospital_office),
+                      authority=_recipient(session, authority) if authority else None)
+
+
+@dataclass
+class PlainReady:
+    """A plain report sealed in memory, with its receipt: everything needed to write it, nothing in the clear."""
+
+    envelope: bytes
+    identity: bytes | None
+    attachments: list[SealedAttachment]
+    receipt: PreparedReceipt
+    office_id: int
+    department_id: int | None
+
+
+def prepare_plain(report: ReportInput, upload: ParsedUpload, *, place: Place, to: Recipient,
+                  pepper: bytes, params: Argon2Params) -> PlainReady:
+    """Strip and seal the held photos, seal the report and identity, draw the receipt. Runs in a worker thread."""
+    attachments = seal_all(upload)
+    descriptions = [a.description for a in attachments if a.description is not None]
+    department_id = place.department_id or report.department_id
+    key = load_public_key(to.public_key)
+    where = {"kind": SubmissionKind.REPORT, "hospital_id": place.hospital_id, "department_id": department_id}
+    envelope = seal(key, encode_payload(report.payload(descriptions)), associated_data=submission_context(**where))
+    identity_payload = report.identity_payload()
+    identity = (seal(key, encode_payload(identity_payload), associated_data=identity_context(**where))
+                if identity_payload else None)
+    return PlainReady(envelope=envelope, identity=identity, attachments=attachments,
+                      receipt=prepare_receipt(pepper=pepper, params=params), office_id=to.office_id,
+                      department_id=department_id)
+
+
+def routed(envelope: bytes, identity: bytes | None, to: Recipients) -> Recipient:
+    """The office a browser-sealed report goes to, read from the key it was sealed to."""
+    try:
+        key_id = envelope_key_id(envelope)
+        if identity is not None and envelope_key_id(identity) != key_id:
+            raise ReportRefused("the identity is sealed to another key than the report")
+    except FormatError:
+        raise ReportRefused("not an envelope") from None
+    recipient = to.for_key(key_id)
+    if recipient is None:
+        raise ReportRefused("sealed to a key that is not this hospital's office nor the higher authority")
+    return recipient
+
+
+def store_report(session: Session, *, place: Place, office_id: int, department_id: int | None, envelope: bytes,
+                 identity: bytes | None, attachments: list[SealedAttachment], receipt: PreparedReceipt,
+                 sealed_in_browser: bool) -> str:
+    """Write the submission, its attachments and its receipt in the caller's transaction; return its id."""
+    if ids_taken(session, [a.id for a in attachments]):
+        raise ReportRefused("an attachment id is already taken")
+    row = Submission(kind=SubmissionKind.REPORT, office_id=office_id, hospital_id=place.hospital_id,
+                     department_id=department_id, envelope=envelope, identity_envelope=identity,
+                     sealed_in_browser=sealed_in_browser, created_hour=this_hour())
+    session.add(row)
+    session.flush()
+    for attachment in attachments:
+        store_attachment(session, submission_id=row.id, attachment_id=attachment.id, header=attachment.header,
+                         chunks=attachment.chunks)
+    store_receipt(session, receipt, submission_id=row.id)
+    return row.id
+
+
+__all__ = ["PlainReady", "Recipient", "Recipients", "ReportRefused", "UnreadableImage", "prepare_plain",
+           "recipients", "routed", "store_report"]
