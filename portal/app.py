@@ -8,13 +8,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 import intake.chooser
+import intake.handin_routes
 import intake.routes
 from crypto import hkdf
 from intake.rendering import build_templates
 from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal import errors
 from portal.db import Database, make_engine, migrate
-from portal.office import inbox, login
+from portal.office import handins, inbox, login
 from portal.settings import Settings
 
 # Paths that take uploads get the large limit; everything else stays small.
@@ -23,7 +24,8 @@ SMALL_BODY = 256 * 1024
 
 
 def route_table() -> list[BaseRoute]:
-    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes]
+    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes,
+            *intake.handin_routes.routes, *handins.routes]
 
 
 class PortalApp:
