@@ -100,7 +100,9 @@ class Timeliness:
 
     @property
     def late(self) -> bool:
-        return self.registered_on > self.deadline
+        # Counted in working days, not against the deadline's date: a weekend or holiday after the last working
+        # day does not use up time (the register is open every day, and nobody is late on a Sunday).
+        return self.working_days > self.limit
 
 
 def timeliness(received_on: date, registered_on: date, *, limit: int = DEFAULT_DEADLINE_WORKING_DAYS,
