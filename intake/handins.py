@@ -140,7 +140,7 @@ def check_form(values: dict[str, str], *, place: Place, department_ids: set[int]
             errors["items"] = "请写明物品名称，例如 茶叶、购物袋内的保健品。"
         typed_quantity = unicodedata.normalize("NFKC", values.get("quantity", "")).strip()
         if not typed_quantity.isdigit() or not 1 <= int(typed_quantity) <= MAX_QUANTITY:
-            errors["quantity"] = f"数量请填 1 到 {MAX_QUANTITY} 之间的整数。"
+            errors["quantity"] = "数量请填 1 到 9999 之间的整数。"
         else:
             quantity = int(typed_quantity)
 

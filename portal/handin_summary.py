@@ -39,7 +39,14 @@ class SummaryRow:
 
     @property
     def money_wan(self) -> Decimal:
-        return (self.money_yuan / TEN_THOUSAND).quantize(Decimal("0.0001"))
+        """Exact: 万元 to the fen is six decimals."""
+        return self.money_yuan / TEN_THOUSAND
+
+    @property
+    def money_wan_text(self) -> str:
+        """Four decimals (to the yuan) as filings show it, more only when fen need them."""
+        whole, fraction = f"{self.money_wan:.6f}".split(".")
+        return f"{whole}.{fraction.rstrip('0').ljust(4, '0')}"
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,7 @@ def to_xlsx(summary: Summary, signatories: Signatories) -> bytes:
             cell.alignment = centre if column != "B" else Alignment(vertical="center")
             if is_total:
                 cell.font = Font(bold=True)
-        sheet[f"E{line}"].number_format = "0.0000"
+        sheet[f"E{line}"].number_format = "0.0000##"
         line += 1
     if summary.rows:
         sheet.merge_cells(f"A{line - 1}:B{line - 1}")
