@@ -65,8 +65,13 @@ def _detail(request: Request, submission_id: str, *, errors: dict[str, str] | No
             audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="decryption_failed",
                          target=submission_id)
         raise HTTPException(status_code=409) from None
-    defaults = {"handled_on": _today().isoformat(), "handler": officer.display_name,
-                "handling": item.fields.get("requested", "") if item.fields.get("requested") != "office" else ""}
+    if item.row.handling and item.handled_on:  # correcting: start from what was recorded
+        defaults = {"handling": item.row.handling, "handled_on": item.handled_on.isoformat(),
+                    **{k: str(item.handling.get(k, "")) for k in ("handler", "slip_number", "note")}}
+    else:  # start from what the staff member asked for
+        requested = str(item.fields.get("requested", ""))
+        defaults = {"handled_on": _today().isoformat(), "handler": officer.display_name,
+                    "handling": requested if requested != "office" else ""}
     return render(request, "office/handins/detail.html", {
         "officer": officer, "item": item, "errors": errors or {}, "values": values or defaults,
         "china": china_text, "today": _today(),

@@ -122,3 +122,14 @@ def test_the_form_refuses_a_post_without_its_csrf_token(client, db, deployment, 
     code = staff_poster(db, department.id)
     response = client.post(f"/q/{code}/handin", data=valid_form())
     assert response.status_code == 403
+
+
+def test_the_form_and_its_receipt_read_in_english(client, db, deployment, department):
+    client.cookies.set("hip_lang", "en")
+    code = staff_poster(db, department.id)
+    page = client.get(f"/q/{code}/handin").text
+    assert "Red-envelope hand-in" in page and "Staff number" in page and "register it by" in page
+    refused = client.post(f"/q/{code}/handin", data={"csrf_token": csrf_of(page), **valid_form(staff_number="")})
+    assert "Enter your staff number." in refused.text and "fields need correcting" in refused.text
+    done = register(client, code, received_on=days_ago(20))
+    assert "Your receipt code" in done.page and "Registered late" in done.page
