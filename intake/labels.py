@@ -7,8 +7,6 @@ STATUS = {"received": "已收到", "accepted": "已受理", "investigating": "�
 ROLE = {"officer": "纪检干部", "head": "负责人", "admin": "系统管理员"}
 CATEGORY = {"functional": "职能科室", "clinical": "临床科室", "medtech": "医技科室"}
 
-ALL = {"kind": KIND, "status": STATUS, "role": ROLE, "category": CATEGORY}
-
 # 举报类别 (DOMAIN.md): the nine categories a report falls in.
 REPORT_CATEGORY = {
     "red_envelope": "收受“红包”",
@@ -32,5 +30,23 @@ REPORT_CATEGORY_HINT = {
     "pharma_rep": "医药代表在诊疗区域推销",
     "other": "以上都不是",
 }
-ALL["report_category"] = REPORT_CATEGORY
-ALL["report_category_hint"] = REPORT_CATEGORY_HINT
+
+# 红包上缴登记
+HANDIN_STATE = {"registered": "待确认收到", "confirmed": "已确认收到", "handled": "已处理"}
+GIFT_FORM = {"cash": "现金", "card": "购物卡", "gift": "礼品", "other": "其他"}
+HANDLING = {"returned": "退还患者", "deposit": "冲抵住院预交金", "finance": "上交医院财务"}
+REQUESTED_HANDLING = {**HANDLING, "office": "由纪检监察室决定"}
+
+# Every table above, by the name templates use: labels.<name>[value]. One entry per line (merges stay clean).
+ALL = {
+    "kind": KIND,
+    "status": STATUS,
+    "role": ROLE,
+    "category": CATEGORY,
+    "report_category": REPORT_CATEGORY,
+    "report_category_hint": REPORT_CATEGORY_HINT,
+    "handin_state": HANDIN_STATE,
+    "gift_form": GIFT_FORM,
+    "handling": HANDLING,
+    "requested_handling": REQUESTED_HANDLING,
+}

@@ -9,6 +9,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 import intake.chooser
 import intake.follow_routes
+import intake.handin_routes
 import intake.report_routes
 import intake.routes
 from crypto import hkdf
@@ -16,7 +17,7 @@ from intake.rendering import build_templates
 from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal import errors
 from portal.db import Database, make_engine, migrate
-from portal.office import casework, inbox, login
+from portal.office import casework, handins, inbox, login
 from portal.office import posters as office_posters
 from portal.settings import Settings
 
@@ -36,6 +37,8 @@ def route_table() -> list[BaseRoute]:
         *inbox.routes,
         *casework.routes,
         *office_posters.routes,
+        *intake.handin_routes.routes,
+        *handins.routes,
     ]
 
 

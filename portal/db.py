@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+import intake.handin_models  # the hand-in register's tables, on the metadata
 import intake.models
 import portal.models  # noqa: F401  (registers the office's tables on the metadata)
 from intake.db import Base

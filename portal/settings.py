@@ -46,6 +46,7 @@ class Settings:
     max_body_bytes: int = 60 * 1024 * 1024
     sqlite_synchronous: str = "FULL"
     https: bool = False
+    handin_deadline_working_days: int = 2  # 红包上缴: days off and 调休 are in intake/workdays.py
 
     @property
     def templates_dir(self) -> Path:
@@ -114,4 +115,12 @@ def from_env() -> Settings:
         public_url=public_url,
         https=public_url.startswith("https://"),
         sqlite_synchronous=os.environ.get("PORTAL_SQLITE_SYNCHRONOUS", "FULL").upper(),
+        handin_deadline_working_days=_deadline_days_from_env(),
     )
+
+
+def _deadline_days_from_env() -> int:
+    typed = os.environ.get("PORTAL_HANDIN_DEADLINE_DAYS", "2").strip()
+    if not typed.isdigit() or not 1 <= int(typed) <= 30:
+        raise SettingsError("PORTAL_HANDIN_DEADLINE_DAYS must be a number of working days from 1 to 30")
+    return int(typed)

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import intake.handin_models
 import intake.models  # noqa: F401
 import portal.models  # noqa: F401
 from intake.db import Base
