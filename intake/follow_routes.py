@@ -23,6 +23,8 @@ from intake.followup import (
     seal_session,
 )
 from intake.forms import check_csrf, read_form, text
+from intake.handin_follow import handin_status_for_follow_up
+from intake.handin_routes import follow_up_certificate_download
 from intake.receipts import receipt_pepper
 from intake.rendering import render
 from intake.report_routes import FILE_MESSAGES, IMAGE_UNREADABLE, RESELECT, limit_values
@@ -30,6 +32,7 @@ from intake.throttle import client_key
 from intake.uploads import FileProblem, UploadLimits, UploadRefused, read_upload, seal_all
 
 UPLOAD_PREFIX = "/follow/reply"
+CERTIFICATE_PATH = "/follow/certificate"
 LIMITS = UploadLimits()
 WRONG_CODE = "查询码不正确，或尝试次数过多。请核对后再试；多次不成功的，请一小时后再试。"
 ANSWER_EMPTY = "请写下要补充的内容，或选择要补充的文件。"
@@ -77,12 +80,14 @@ def _view(request: Request, follow: FollowSession, *, answer: str = "", errors: 
           status_code: int = 200) -> Response:
     with request.app.state.db.transaction() as session:
         view = load_view(session, follow)
+        handin = handin_status_for_follow_up(session, follow.submission_id) if view and view.kind == "handin" else None
     if view is None:
         return _ended(RedirectResponse("/follow", status_code=303))
     return render(request, "intake/follow/view.html",
                   {"view": view, "answer": answer, "errors": errors or [], "limits": limit_values(),
                    "sent": request.query_params.get("sent") == "1", "action": UPLOAD_PREFIX,
-                   "answer_max": ANSWER_MAX},
+                   "answer_max": ANSWER_MAX, "handin": handin,
+                   "certificate_form": {"action": CERTIFICATE_PATH, "fields": {}}},
                   status_code=status_code)
 
 
@@ -126,6 +131,16 @@ async def answer(request: Request) -> Response:
     return RedirectResponse("/follow/view?sent=1", status_code=303)
 
 
+async def certificate(request: Request) -> Response:
+    """A staff member downloads the hand-in certificate, opened with the key their receipt code unwrapped."""
+    await read_form(request, max_fields=5)
+    follow = _session(request)
+    if follow is None:
+        return RedirectResponse("/follow", status_code=303)
+    return follow_up_certificate_download(request, submission_id=follow.submission_id,
+                                          reporter_key=follow.reporter_key)
+
+
 def _ended(response: Response) -> Response:
     response.delete_cookie(COOKIE, path=COOKIE_PATH)
     return response
@@ -143,4 +158,5 @@ routes = [
     Route("/follow/view", conversation, methods=["GET"]),
     Route(UPLOAD_PREFIX, answer, methods=["POST"]),
     Route("/follow/end", end, methods=["POST"]),
+    Route(CERTIFICATE_PATH, certificate, methods=["POST"]),
 ]

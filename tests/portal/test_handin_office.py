@@ -184,3 +184,24 @@ def test_the_register_lists_pending_then_confirmed(client, db, deployment, depar
     waiting = head_client.get("/office/handins?state=confirmed").text
     assert first.number in waiting and second.number not in waiting
     assert re.search(r"待确认收到 <span class=\"count\">1</span>", pending)
+
+
+def test_the_staff_member_follows_up_with_the_receipt_code_and_downloads_the_certificate(client, db, deployment,
+                                                                                          department, head_client):
+    done = register(client, staff_poster(db, department.id))
+    submission_id = submission_of(db, done.number)
+    # Before the office confirms: the status, and no download.
+    follow = client.post("/follow", data={"csrf_token": csrf_of(client.get("/follow").text), "code": done.receipt_code})
+    assert follow.status_code == 200 and done.number in follow.text and "待确认收到" in follow.text
+    assert "下载上缴凭证（PDF）" not in follow.text
+    assert confirm(head_client, submission_id).status_code == 303
+    view = client.get("/follow/view")
+    assert "已确认收到" in view.text and "下载上缴凭证（PDF）" in view.text
+    download = client.post("/follow/certificate", data={"csrf_token": csrf_of(view.text)})
+    assert download.status_code == 200 and download.headers["content-type"] == "application/pdf"
+    assert "attachment" in download.headers["content-disposition"]
+    assert done.number in pdf_text(download.content)
+    # Without the follow-up session (code not entered) there is nothing to download.
+    client.post("/follow/end", data={"csrf_token": csrf_of(view.text)})
+    assert client.post("/follow/certificate", data={"csrf_token": csrf_of(view.text)},
+                       follow_redirects=False).status_code == 303
