@@ -14,7 +14,7 @@ from intake.rendering import build_templates
 from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal import errors
 from portal.db import Database, make_engine, migrate
-from portal.office import inbox, login
+from portal.office import audit_log, clues, exports, inbox, login, officers, workbench
 from portal.settings import Settings
 
 # Paths that take uploads get the large limit; everything else stays small.
@@ -23,7 +23,8 @@ SMALL_BODY = 256 * 1024
 
 
 def route_table() -> list[BaseRoute]:
-    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes]
+    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes,
+            *workbench.routes, *clues.routes, *audit_log.routes, *officers.routes, *exports.routes]
 
 
 class PortalApp:

@@ -46,6 +46,9 @@ class Settings:
     max_body_bytes: int = 60 * 1024 * 1024
     sqlite_synchronous: str = "FULL"
     https: bool = False
+    # Notices to a real-name reporter, in working days (检举控告工作规则: 15 for acceptance and for the result).
+    acceptance_notice_workdays: int = 15
+    result_notice_workdays: int = 15
 
     @property
     def templates_dir(self) -> Path:
@@ -114,4 +117,15 @@ def from_env() -> Settings:
         public_url=public_url,
         https=public_url.startswith("https://"),
         sqlite_synchronous=os.environ.get("PORTAL_SQLITE_SYNCHRONOUS", "FULL").upper(),
+        acceptance_notice_workdays=_workdays("PORTAL_ACCEPTANCE_NOTICE_WORKDAYS"),
+        result_notice_workdays=_workdays("PORTAL_RESULT_NOTICE_WORKDAYS"),
     )
+
+
+def _workdays(name: str, default: int = 15) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 90:
+        raise SettingsError(f"{name} must be a number of working days between 1 and 90")
+    return int(raw)
