@@ -147,8 +147,9 @@ class Clue(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer)
 
-    # Optimistic locking: every UPDATE carries "WHERE version = <read version>", so a concurrent edit fails.
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    # Optimistic locking: every UPDATE carries "WHERE version = <read version>", so a concurrent edit fails. The
+    # service bumps the number once per saved edit (not per flush), so the form's version means "one edit".
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
 
 class ClueReport(Base):

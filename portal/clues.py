@@ -129,7 +129,7 @@ def create_clue(session: Session, *, officer: CurrentOfficer, value: ClueInput,
     now = utcnow()
     clue = Clue(office_id=officer.office_id,
                 number=next_number(session, office_id=officer.office_id, year=value.received_on.year),
-                created_by=officer.id, created_at=now, updated_at=now, **value.plain())
+                created_by=officer.id, created_at=now, updated_at=now, version=1, **value.plain())
     session.add(clue)
     session.flush()
     for name, text in value.texts().items():
@@ -187,6 +187,7 @@ def update_clue(session: Session, *, officer: CurrentOfficer, clue_id: int, valu
         raise ClueError("销号前必须先记录处置结果。")
     status_change = next((c for c in changes if c.field == "status"), None)
     clue.updated_at = now
+    clue.version = version + 1
     for change in changes:
         change.clue_id, change.officer_id, change.at, change.version = clue.id, officer.id, now, version + 1
         session.add(change)

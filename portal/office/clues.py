@@ -117,19 +117,19 @@ async def create_clue(request: Request) -> Response:
     form = await read_form(request)
     values = _form_strings(form)
     submission_id = text(form, "submission_id", max_length=64)
-    with request.app.state.db.transaction() as session:
-        value, errors, choices = _parse(request, session, officer, values)
-        if value is not None:
-            try:
+    errors: dict[str, str] = {}
+    problem = "请更正标出的内容后再保存，已填写的内容均已保留。"
+    try:
+        with request.app.state.db.transaction() as session:
+            value, errors, _ = _parse(request, session, officer, values)
+            if value is not None:
                 clue = clues.create_clue(session, officer=officer, value=value, submission_id=submission_id or None)
                 return RedirectResponse(f"/office/clues/{clue.id}?saved=1", status_code=303)
-            except clues.ClueError as exc:
-                problem = str(exc)
-        else:
-            problem = "请更正标出的内容后再保存，已填写的内容均已保留。"
-        session.rollback()
+    except clues.ClueError as exc:
+        problem = str(exc)
+    with request.app.state.db.transaction() as session:
         context = {"officer": officer, "values": values, "report": None, "submission_id": submission_id,
-                   "open_clues": clues.open_clues(session, office_id=officer.office_id), **choices}
+                   "open_clues": clues.open_clues(session, office_id=officer.office_id), **_choices(session, officer)}
     return _page(request, "office/clues/new.html", {**context, "errors": errors, "problem": problem},
                  status_code=400)
 
@@ -157,11 +157,22 @@ def _clue_context(session: Any, officer: CurrentOfficer, clue_id: int, settings:
             "history": clues.history(session, clue_id=clue.id), **_choices(session, officer)}
 
 
+def _refuse_undecryptable(request: Request, officer: CurrentOfficer) -> HTTPException:
+    """A sealed text that does not open where it is stored was moved or altered: record it, show 409."""
+    with request.app.state.db.transaction() as session:
+        audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="decryption_failed",
+                     target=f"clue:{request.path_params['clue_id']}")
+    return HTTPException(status_code=409)
+
+
 async def clue_page(request: Request) -> Response:
     """One clue with its sealed texts opened (an audit event), its reports, deadlines and history."""
     officer = require_reader(request)
-    with request.app.state.db.transaction() as session:
-        context = _clue_context(session, officer, request.path_params["clue_id"], request.app.state.settings)
+    try:
+        with request.app.state.db.transaction() as session:
+            context = _clue_context(session, officer, request.path_params["clue_id"], request.app.state.settings)
+    except CryptoError:
+        raise _refuse_undecryptable(request, officer) from None
     return _page(request, "office/clues/clue.html", {**context, "saved": request.query_params.get("saved")})
 
 
@@ -177,7 +188,7 @@ async def update_clue(request: Request) -> Response:
     errors: dict[str, str] = {}
     try:
         with request.app.state.db.transaction() as session:
-            context = _clue_context(session, officer, clue_id, settings)
+            _clue_context(session, officer, clue_id, settings)
             value, errors, _ = _parse(request, session, officer, values)
             if value is not None:
                 clues.update_clue(session, officer=officer, clue_id=clue_id, value=value, version=version)
@@ -185,6 +196,8 @@ async def update_clue(request: Request) -> Response:
             problem = "请更正标出的内容后再保存，已填写的内容均已保留。"
     except (clues.StaleClue, StaleDataError):
         problem = "stale"
+    except CryptoError:
+        raise _refuse_undecryptable(request, officer) from None
     except clues.ClueError as exc:
         problem = str(exc)
     with request.app.state.db.transaction() as session:
