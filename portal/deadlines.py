@@ -77,7 +77,7 @@ def deadlines_for(session: Session, reports: Iterable[Submission], *, acceptance
     closed = dict(session.execute(
         select(ClueReport.submission_id, Clue.closed_on).join(Clue, Clue.id == ClueReport.clue_id)
         .where(ClueReport.submission_id.in_(ids), Clue.status == ClueStatus.CLOSED)
-    ).tuples().all())
+    ).all())
     found: dict[str, list[Deadline]] = {}
     for report in real_name:
         received = china_date(report.created_hour)

@@ -91,7 +91,7 @@ def summary_rows(session: Session, *, office_id: int, since: date, until: date) 
     found = session.execute(
         select(Clue, Department.category).outerjoin(Department, Department.id == Clue.department_id)
         .where(Clue.office_id == office_id, Clue.received_on >= since, Clue.received_on <= until)
-    ).tuples().all()
+    ).all()
     rows = []
     for category in ReportCategory:
         mine = [(c, cat) for c, cat in found if c.category is category]

@@ -72,7 +72,7 @@ class AccountRow:
 
 
 def accounts(session: Session, *, office_id: int) -> list[AccountRow]:
-    keys = dict(session.execute(select(KeyGrant.officer_id, func.count()).group_by(KeyGrant.officer_id)).tuples())
+    keys = dict(session.execute(select(KeyGrant.officer_id, func.count()).group_by(KeyGrant.officer_id)).all())
     officers = session.scalars(select(Officer).where(Officer.office_id == office_id)
                                .order_by(Officer.active.desc(), Officer.id))
     return [AccountRow(officer=o, keys=keys.get(o.id, 0)) for o in officers]

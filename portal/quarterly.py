@@ -80,7 +80,7 @@ def intake_section(session: Session, ctx: QuarterContext) -> list[Section]:
         .select_from(Submission).outerjoin(Department, Department.id == Submission.department_id)
         .where(Submission.office_id == office_id, Submission.created_hour >= start, Submission.created_hour < end)
         .group_by(Department.name, Submission.kind)
-    ).tuples().all()
+    ).all()
     kinds = list(SubmissionKind)
     by_department: dict[str, dict[SubmissionKind, int]] = {}
     for name, kind, count in counts:
