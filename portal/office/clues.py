@@ -240,10 +240,10 @@ async def record_notice(request: Request) -> Response:
     clue_id = request.path_params["clue_id"]
     submission_id = text(form, "submission_id", max_length=64)
     kind, via = text(form, "kind", max_length=20), text(form, "via", max_length=20)
-    if kind not in {k.value for k in NoticeKind} or via not in {"phone", "letter", "in_person", "reply"}:
-        raise HTTPException(status_code=400)
     with request.app.state.db.transaction() as session:
         clue = _clue_or_refuse(session, officer, clue_id)
+        if kind not in {k.value for k in NoticeKind} or via not in {"phone", "letter", "in_person", "reply"}:
+            raise HTTPException(status_code=400)
         if submission_id not in {r.id for r in clues.linked_reports(session, clue_id=clue.id)}:
             raise HTTPException(status_code=404)
         clues.record_notice(session, submission_id, kind, utcnow(), via=via, officer_id=officer.id)
