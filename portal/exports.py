@@ -108,7 +108,7 @@ def summary_xlsx(session: Session, *, officer: CurrentOfficer, since: date, unti
     """整治情况汇总表 in the two-row header of seed 002 attachment 4 (plain fields only, no decryption)."""
     rows = summary_rows(session, office_id=officer.office_id, since=since, until=until)
     book = xlsx.new_workbook()
-    ws = xlsx.sheet(book, "整治情况汇总表", widths=(24, *([8] * 15)))
+    ws = xlsx.sheet(book, "整治情况汇总表", widths=(24, *([11] * 15)))
     xlsx.title(ws, f"{body_name(session, officer.office_id)}问题线索整治情况汇总表", columns=16)
     ws.cell(row=2, column=1, value=f"统计区间：{since.isoformat()} 至 {until.isoformat()}")
     groups = (("整治工作项目", 1, 1), ("科室类别（个数）", 2, 5), ("处理人员（人数）", 6, 8),

@@ -58,6 +58,10 @@ def data_rows(ws: Worksheet, rows: Sequence[CELL], *, start: int, wrap: frozense
     """Write bordered rows from `start`; columns in `wrap` (1-based) wrap and align left. Returns the next row."""
     row_index = start
     for row in rows:
+        lines = max([_lines(ws, column, row[column - 1]) for column in wrap if column <= len(row)] or [1])
+        if lines > 1:
+            # Spreadsheet programs do not grow a row for wrapped text written by openpyxl: size it here.
+            ws.row_dimensions[row_index].height = 14 * lines + 4
         for column, value in enumerate(row, start=1):
             cell = ws.cell(row=row_index, column=column, value=value)
             cell.font = Font(name=FONT, size=10)
@@ -66,6 +70,13 @@ def data_rows(ws: Worksheet, rows: Sequence[CELL], *, start: int, wrap: frozense
                                        horizontal="left" if column in wrap else "center")
         row_index += 1
     return row_index
+
+
+def _lines(ws: Worksheet, column: int, value: str | int | None) -> int:
+    """Roughly how many lines a wrapped cell needs: a CJK character is two width units, others one."""
+    width = ws.column_dimensions[get_column_letter(column)].width or 10
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value or ""))
+    return max(1, -(-units // max(1, int(width) - 1)))
 
 
 def notes(ws: Worksheet, lines: Sequence[str], *, start: int, columns: int) -> int:
