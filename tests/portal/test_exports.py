@@ -118,7 +118,8 @@ def test_every_export_is_an_audit_event(db, deployment, department, head_client)
 def test_libreoffice_opens_every_export(db, deployment, department, head_client, tmp_path):
     some_clues(db, deployment, department, head_client)
     names = []
-    for name, url in (("ledger", "/office/exports/ledger.xlsx"), ("summary", "/office/exports/summary.xlsx?since=2025-01-01"),
+    for name, url in (("ledger", "/office/exports/ledger.xlsx"),
+                      ("summary", "/office/exports/summary.xlsx?since=2025-01-01"),
                       ("quarterly", "/office/exports/quarterly.xlsx?year=2025&quarter=1")):
         (tmp_path / f"{name}.xlsx").write_bytes(head_client.get(url).content)
         names.append(str(tmp_path / f"{name}.xlsx"))
