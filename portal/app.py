@@ -17,7 +17,7 @@ from intake.rendering import build_templates
 from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal import errors
 from portal.db import Database, make_engine, migrate
-from portal.office import casework, handins, inbox, login
+from portal.office import audit_log, casework, clues, exports, handins, inbox, login, officers, workbench
 from portal.office import posters as office_posters
 from portal.settings import Settings
 
@@ -39,6 +39,11 @@ def route_table() -> list[BaseRoute]:
         *office_posters.routes,
         *intake.handin_routes.routes,
         *handins.routes,
+        *workbench.routes,
+        *clues.routes,
+        *audit_log.routes,
+        *officers.routes,
+        *exports.routes,
     ]
 
 

@@ -20,6 +20,7 @@ import intake.handin_models  # the hand-in register's tables, on the metadata
 import intake.models
 import portal.models  # noqa: F401  (registers the office's tables on the metadata)
 from intake.db import Base
+from portal import clue_models  # noqa: F401  (the clue ledger's tables)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ = intake.models

@@ -47,6 +47,9 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     https: bool = False
     handin_deadline_working_days: int = 2  # 红包上缴: days off and 调休 are in intake/workdays.py
+    # Notices to a real-name reporter, in working days (检举控告工作规则: 15 for acceptance and for the result).
+    acceptance_notice_workdays: int = 15
+    result_notice_workdays: int = 15
 
     @property
     def templates_dir(self) -> Path:
@@ -115,12 +118,16 @@ def from_env() -> Settings:
         public_url=public_url,
         https=public_url.startswith("https://"),
         sqlite_synchronous=os.environ.get("PORTAL_SQLITE_SYNCHRONOUS", "FULL").upper(),
-        handin_deadline_working_days=_deadline_days_from_env(),
+        handin_deadline_working_days=_workdays("PORTAL_HANDIN_DEADLINE_DAYS", default=2, maximum=30),
+        acceptance_notice_workdays=_workdays("PORTAL_ACCEPTANCE_NOTICE_WORKDAYS"),
+        result_notice_workdays=_workdays("PORTAL_RESULT_NOTICE_WORKDAYS"),
     )
 
 
-def _deadline_days_from_env() -> int:
-    typed = os.environ.get("PORTAL_HANDIN_DEADLINE_DAYS", "2").strip()
-    if not typed.isdigit() or not 1 <= int(typed) <= 30:
-        raise SettingsError("PORTAL_HANDIN_DEADLINE_DAYS must be a number of working days from 1 to 30")
-    return int(typed)
+def _workdays(name: str, default: int = 15, maximum: int = 90) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise SettingsError(f"{name} must be a number of working days between 1 and {maximum}")
+    return int(raw)
