@@ -122,3 +122,35 @@ def china_text(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def is_workday(day: date) -> bool:
+    return OFFICIAL.is_working_day(day)
+
+
+def covers(year: int) -> bool:
+    """Whether the official holiday list of this year is known (otherwise only weekends are skipped)."""
+    return year in OFFICIAL.covered_years
+
+
+def add_workdays(start: date, count: int) -> date:
+    """The `count`-th working day after `start` (the day itself does not count)."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    return OFFICIAL.deadline(start, count)
+
+
+def workdays_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (negative when `end` is earlier)."""
+    if end < start:
+        return -OFFICIAL.working_days_after(end, start)
+    return OFFICIAL.working_days_after(start, end)
+
+
+def china_date(moment: datetime) -> date:
+    """The calendar date in China of an aware timestamp."""
+    return moment.astimezone(CHINA).date()
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal import audit
 from portal.models import AuditEvent, Officer
-from portal.workdays import CHINA
+from intake.workdays import CHINA
 
 ACTION_LABELS = {
     "office_created": "设立本室", "login": "登录", "login_failed": "登录失败", "logout": "退出登录",

@@ -23,7 +23,7 @@ from portal.clue_rules import SEALED_FIELDS, ClueInput
 from portal.deadlines import record_notice
 from portal.keyring import current_key
 from portal.models import Officer
-from portal.workdays import CHINA
+from intake.workdays import CHINA
 
 __all__ = ["record_notice"]  # re-exported: a reply on the follow-up page counts as a notice
 

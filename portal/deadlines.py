@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from intake.models import Submission
 from portal.clue_models import Clue, ClueReport, ClueStatus, NoticeKind, ReporterNotice
-from portal.workdays import add_workdays, china_date, workdays_between
+from intake.workdays import add_workdays, china_date, workdays_between
 
 DUE_SOON_WORKDAYS = 3
 

@@ -18,7 +18,7 @@ from portal.auth import CurrentOfficer
 from portal.clue_models import LABELS, Clue, ClueReport, ClueSource, ClueStatus, Disposition, NoticeKind
 from portal.clue_models import ReporterNotice as Notice
 from portal.exports import body_name
-from portal.workdays import CHINA, add_workdays, china_date
+from intake.workdays import CHINA, add_workdays, china_date
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from portal.ledger import COLUMNS, LedgerFilter, ledger
 from portal.office.guard import require_reader
 from portal.submissions import open_submission
 from portal.workbench import assignable_officers
-from portal.workdays import china_date, china_today
+from intake.workdays import china_date, china_today
 
 FORM_FIELDS = (*clues.EDITABLE_PLAIN, "received_on", "closed_on", "administrative_penalty", "publicised",
                *SEALED_FIELDS)

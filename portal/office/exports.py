@@ -16,7 +16,7 @@ from portal.exports import ledger_xlsx, summary_xlsx
 from portal.office.clues import ledger_filter_from
 from portal.office.guard import require_reader
 from portal.quarterly import Quarter, quarterly_xlsx
-from portal.workdays import china_today
+from intake.workdays import china_today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -14,7 +14,7 @@ from portal.clues import departments_of
 from portal.deadlines import STATE_LABELS
 from portal.office.guard import require_reader
 from portal.workbench import SOURCES, AssignmentError, InboxFilter, assign, assignable_officers, inbox_items
-from portal.workdays import china_today, covers
+from intake.workdays import china_today, covers
 
 
 def _filter(request: Request) -> InboxFilter:

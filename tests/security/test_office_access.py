@@ -18,6 +18,8 @@ from tests.portal.workbench_support import add_officer, clue_form, post, second_
 # an account without a key sees nothing), and for heads and administrators the accounts page.
 NOT_READING = {"/office/login", "/office/logout", "/office/password", "/office/"}
 ACCOUNT_PAGES = re.compile(r"^/office/officers")
+# Posters carry nothing sealed: whoever runs the office's accounts may print them too.
+PUBLIC_MATERIAL = re.compile(r"^/office/posters")
 
 
 def office_routes(methods: set[str]) -> list[tuple[str, str]]:
@@ -39,7 +41,7 @@ def scene(db, deployment, department, settings, head_client):  # type: ignore[no
     clue = post(head_client, "/office/clues/new", clue_form(submission_id=report, summary="本院线索"))
     clue_id = clue.headers["location"].split("/")[-1].split("?")[0]
     li = add_officer(db, settings, deployment, "li")
-    return {"submission_id": report, "clue_id": clue_id, "officer_id": str(li.officer.id)}
+    return {"submission_id": report, "clue_id": clue_id, "officer_id": str(li.officer.id), "attachment_id": "0" * 32}
 
 
 def logged_in(app, db, username: str, totp: str) -> TestClient:  # type: ignore[no-untyped-def]
@@ -51,7 +53,7 @@ def logged_in(app, db, username: str, totp: str) -> TestClient:  # type: ignore[
 def test_accounts_that_hold_no_key_get_403_on_every_reading_page(app, db, deployment, settings, scene):
     admin = add_officer(db, settings, deployment, "it", role=Role.ADMIN, with_keys=False)
     keyless = add_officer(db, settings, deployment, "new", with_keys=False)
-    pages = [(m, p) for m, p in office_routes({"GET"}) if p not in NOT_READING and not ACCOUNT_PAGES.match(p)]
+    pages = [(m, p) for m, p in office_routes({"GET"}) if p not in NOT_READING and not ACCOUNT_PAGES.match(p) and not PUBLIC_MATERIAL.match(p)]
     assert len(pages) >= 8
     for username, totp in (("it", admin.totp_secret), ("new", keyless.totp_secret)):
         client = logged_in(app, db, username, totp)
@@ -74,8 +76,8 @@ def test_an_officer_of_another_office_gets_403_on_this_office_s_objects(app, db,
         url = concrete(path, scene)
         response = client.request(method, url, data={"csrf_token": token, "submission_id": scene["submission_id"]},
                                   follow_redirects=False)
-        # The foundation's submission page answers 404 for another office's report (it does not say it exists).
-        allowed = {403, 404} if path.startswith("/office/submissions/") else {403}
+        # Pages of one report or hand-in answer 404 for another office's (they do not say whether it exists).
+        allowed = {403, 404} if path.startswith(("/office/submissions/", "/office/handins/")) else {403}
         assert response.status_code in allowed, f"{method} {path}: {response.status_code}"
         assert "本院" not in response.text
     # Lists show only their own office's work.
