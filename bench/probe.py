@@ -9,13 +9,12 @@ Both answer 303 like a form that redirects after posting. Served by `uvicorn --f
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
-
-from sqlalchemy import select
-from starlette.datastructures import FormData
 
 from crypto import format_receipt
 from intake.chooser import place_of
