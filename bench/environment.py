@@ -26,7 +26,8 @@ def machine() -> dict[str, str]:
     if memory.endswith("kB"):
         memory = f"{int(memory.split()[0]) / 1024 / 1024:.1f} GiB"
     return {"cpus (nproc)": str(os.cpu_count()), "cpu model": _first("/proc/cpuinfo", "model name"),
-            "memory": memory, "kernel": platform.release()}
+            "memory": memory, "kernel": platform.release(),
+            "load average (1/5/15 min)": " / ".join(f"{v:.2f}" for v in os.getloadavg())}
 
 
 def _version(package: str) -> str:

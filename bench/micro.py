@@ -119,7 +119,7 @@ def measure(directory: Path, *, smoke: bool, log: Callable[[str], None]) -> list
     figures.append(Figure("seal a 1.3 KB payload (P-256 envelope)", sealed, "µs"))
     figures.append(Figure("open it", opened, "µs"))
     log("ORM inserts: fsync policy and reload after commit")
-    count = 100 if smoke else 3000
+    count = 100 if smoke else 1000
     for synchronous in ("FULL", "NORMAL"):
         for expire in (False, True):
             rate = _median_of(runs, lambda s=synchronous, e=expire: orm_inserts_per_second(
