@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from intake.models import Audience, Department, Hospital, Office, OfficeKind, Poster
-from intake.posters import resolve
+from intake.posters import clean_code
 from intake.rendering import render
 
 
@@ -49,29 +49,43 @@ def _hospital_wide_code(session: Session, hospital_id: int) -> str | None:
     )
 
 
+# Built once: composing a select costs more than running it on SQLite.
+_AUTHORITY = select(Office.name, Office.hotline).where(Office.kind == OfficeKind.AUTHORITY)
+_PLACE = (
+    select(Poster.code, Poster.audience, Hospital.id, Hospital.name, Department.id, Department.name,
+           Department.retired_at, Office.hotline)
+    .join(Hospital, Hospital.id == Poster.hospital_id)
+    .outerjoin(Department, Department.id == Poster.department_id)
+    .outerjoin(Office, Office.hospital_id == Hospital.id)
+    .where(Poster.code == bindparam("code"))
+)
+
+
 def find_place(session: Session, code: str) -> Place:
-    """Resolve a poster code, or raise PosterNotUsable (404 unknown, 410 retired department)."""
-    authority = session.scalar(select(Office).where(Office.kind == OfficeKind.AUTHORITY))
+    """Resolve a poster code, or raise PosterNotUsable (404 unknown, 410 retired department).
+
+    Every QR scan lands here, so it is two indexed queries, not one ORM load per table (which cost five
+    round trips and most of the chooser page's time: see bench/README.md), built once.
+    """
+    authority = session.execute(_AUTHORITY).first()
     channels = {"authority_name": authority.name if authority else "",
                 "authority_hotline": authority.hotline if authority else ""}
-    poster = resolve(session, code)
-    if poster is None:
+    cleaned = clean_code(code)
+    found = session.execute(_PLACE, {"code": cleaned}).first() if cleaned else None
+    if found is None:
         raise PosterNotUsable(status=404, **channels)
-    hospital = session.get(Hospital, poster.hospital_id)
-    assert hospital is not None
-    department = session.get(Department, poster.department_id) if poster.department_id else None
-    if department is not None and department.retired_at is not None:
-        raise PosterNotUsable(status=410, hospital_name=hospital.name,
-                              hospital_code=_hospital_wide_code(session, hospital.id), **channels)
-    office = session.scalar(select(Office).where(Office.hospital_id == hospital.id))
+    poster_code, audience, hospital_id, hospital_name, department_id, department_name, retired_at, hotline = found
+    if department_id is not None and retired_at is not None:
+        raise PosterNotUsable(status=410, hospital_name=hospital_name,
+                              hospital_code=_hospital_wide_code(session, hospital_id), **channels)
     return Place(
-        code=poster.code,
-        audience=poster.audience,
-        hospital_id=hospital.id,
-        hospital_name=hospital.name,
-        department_id=department.id if department else None,
-        department_name=department.name if department else None,
-        hotline=office.hotline if office else "",
+        code=poster_code,
+        audience=audience,
+        hospital_id=hospital_id,
+        hospital_name=hospital_name,
+        department_id=department_id,
+        department_name=department_name,
+        hotline=hotline or "",
         **channels,
     )
 

@@ -119,7 +119,8 @@ class Submission(Base):
     """Anything a patient or a staff member sent, as a sealed envelope. Only categorical fields are plain."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_office_hour", "office_id", "created_hour"),)
+    # The inbox's order (newest hour first, then id) read straight from the index: see migration 0010.
+    __table_args__ = (Index("ix_submissions_office_hour_id", "office_id", "created_hour", "id"),)
 
     id: Mapped[RandomId]
     kind: Mapped[SubmissionKind] = mapped_column(_enum(SubmissionKind, "submission_kind"))

@@ -39,9 +39,15 @@ def ensure_posters(session: Session, *, hospital: Hospital) -> int:
     return created
 
 
-def resolve(session: Session, code: str) -> Poster | None:
-    """The poster behind a short code (case and look-alike characters forgiven), or None."""
+def clean_code(code: str) -> str | None:
+    """A typed poster code as stored (case and look-alike characters forgiven), or None if it cannot be one."""
     cleaned = code.strip().lower().replace("0", "o").replace("1", "l")
     if not cleaned or len(cleaned) > 16:
         return None
-    return session.get(Poster, cleaned)
+    return cleaned
+
+
+def resolve(session: Session, code: str) -> Poster | None:
+    """The poster behind a short code (case and look-alike characters forgiven), or None."""
+    cleaned = clean_code(code)
+    return session.get(Poster, cleaned) if cleaned else None

@@ -51,7 +51,8 @@ def list_for_office(session: Session, *, office_id: int, limit: int = 200, offse
         select(Submission, Department.name)
         .outerjoin(Department, Department.id == Submission.department_id)
         .where(Submission.office_id == office_id)
-        .order_by(Submission.created_hour.desc(), Submission.id)
+        # Both descending, so that the (office, hour, id) index is walked backwards and nothing is sorted.
+        .order_by(Submission.created_hour.desc(), Submission.id.desc())
         .limit(limit)
         .offset(offset)
     ).all()
