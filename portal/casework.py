@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from crypto import load_public_key
 from intake.attachments import open_attachment
 from intake.conversation import MessageKind, OpenedMessage, add_message, messages_of, office_context, opened_with
+from intake.db import utcnow
 from intake.labels import STATUS
 from intake.models import Attachment, Hospital, Receipt, Submission
 from intake.reports import current_office_key
 from intake.sealing import decode_payload, identity_context, submission_context
 from portal import audit
 from portal.auth import CurrentOfficer
+from portal.deadlines import NoticeKind, record_notice
 from portal.submissions import OpenedSubmission
 
 STATUSES = tuple(STATUS)
@@ -119,6 +121,9 @@ def reply(session: Session, *, officer: CurrentOfficer, submission_id: str, text
         raise CaseError("a reply needs text, at most 5000 characters")
     submission = _submission(session, officer, submission_id)
     _seal_to_both(session, submission, MessageKind.REPLY, {"text": text})
+    if submission.identity_envelope is not None:
+        # A reply read on the follow-up page is the acceptance notice a real-name reporter is owed.
+        record_notice(session, submission.id, NoticeKind.ACCEPTANCE, utcnow(), officer_id=officer.id)
     audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="reply", target=submission.id)
 
 
@@ -136,6 +141,11 @@ def set_status(session: Session, *, officer: CurrentOfficer, submission_id: str,
     if result_text:
         _seal_to_both(session, submission, MessageKind.RESULT, {"text": result_text, "status": status},
                       status=status)
+        if submission.identity_envelope is not None:
+            # Telling the reporter the outcome is a notice too: acceptance if none was given, else the result.
+            record_notice(session, submission.id, NoticeKind.ACCEPTANCE, utcnow(), officer_id=officer.id)
+            if status == "closed":
+                record_notice(session, submission.id, NoticeKind.RESULT, utcnow(), officer_id=officer.id)
     audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="status_change",
                  target=submission.id, details={"from": before, "to": status, "result_given": int(bool(result_text))})
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from crypto import context, load_public_key, seal
 from intake.db import utcnow
 from intake.models import Department, Office, Submission, SubmissionKind
+from intake.workdays import CHINA
 from portal import audit
 from portal.auth import CurrentOfficer
 from portal.clue_models import LABELS, Clue, ClueChange, ClueReport, ClueStatus, FurtherStep
@@ -23,7 +24,6 @@ from portal.clue_rules import SEALED_FIELDS, ClueInput
 from portal.deadlines import record_notice
 from portal.keyring import current_key
 from portal.models import Officer
-from intake.workdays import CHINA
 
 __all__ = ["record_notice"]  # re-exported: a reply on the follow-up page counts as a notice
 
@@ -149,6 +149,11 @@ def _link(session: Session, *, officer: CurrentOfficer, clue: Clue, report: Subm
                            new_value=report.id[:8]))
     audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="report_linked",
                  target=clue.number, details={"submission": report.id})
+    if report.status == "received":
+        # Entered in the ledger is accepted (受理): the reporter's follow-up page says so from now on.
+        report.status = "accepted"
+        audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="status_change",
+                     target=report.id, details={"from": "received", "to": "accepted", "result_given": 0})
 
 
 def link_report(session: Session, *, officer: CurrentOfficer, clue_id: int, submission_id: str) -> Clue:

@@ -16,6 +16,7 @@ from intake.db import utcnow
 from intake.forms import read_form, text
 from intake.models import Submission
 from intake.rendering import render
+from intake.workdays import china_date, china_today
 from portal import audit, clues
 from portal.auth import CurrentOfficer
 from portal.clue_models import LABELS, ClueSource, ClueStatus, NoticeKind, ReportCategory
@@ -25,7 +26,6 @@ from portal.ledger import COLUMNS, LedgerFilter, ledger
 from portal.office.guard import require_reader
 from portal.submissions import open_submission
 from portal.workbench import assignable_officers
-from intake.workdays import china_date, china_today
 
 FORM_FIELDS = (*clues.EDITABLE_PLAIN, "received_on", "closed_on", "administrative_penalty", "publicised",
                *SEALED_FIELDS)

@@ -118,3 +118,33 @@ def test_wrong_codes_are_throttled_over_all_clients(app, db, deployment):
             assert Reporter(phone).follow("0000 0000 0000 0000 0000").status_code == 400
     with TestClient(app, base_url=BASE_URL, client=("192.0.2.200", 5000)) as fresh:
         assert Reporter(fresh).follow(receipt).status_code == 400
+
+
+def test_a_reply_to_a_real_name_reporter_counts_as_the_acceptance_notice(app, db, deployment, head_client):
+    from portal.clue_models import NoticeKind, ReporterNotice
+
+    with TestClient(app, base_url=BASE_URL) as phone:
+        reporter = Reporter(phone)
+        reporter.file(poster_code(db), {**FULL_REPORT, "real_name": "王五", "contact": "13900000000"})
+    submission_id = submission_id_in(head_client.get("/office/").text)
+    assert "受理告知" in head_client.get("/office/work").text  # owed, shown in the inbox
+    assert office_form(head_client, submission_id, "reply", text="您的举报已受理。").status_code == 303
+    closed = office_form(head_client, submission_id, "status", status="closed", result="经核实，已处理。")
+    assert closed.status_code == 303
+    with db.transaction() as session:
+        kinds = set(session.scalars(select(ReporterNotice.kind).where(ReporterNotice.submission_id == submission_id)))
+    assert kinds == {NoticeKind.ACCEPTANCE, NoticeKind.RESULT}
+
+
+def test_a_reporter_who_writes_back_is_waiting_in_the_office_inbox(app, db, deployment, head_client):
+    with TestClient(app, base_url=BASE_URL) as phone:
+        reporter, receipt = filed(phone, db)
+        submission_id = submission_id_in(head_client.get("/office/").text)
+        assert office_form(head_client, submission_id, "reply", text="请补充时间。").status_code == 303
+        assert f"/office/submissions/{submission_id}" not in head_client.get("/office/work?kind=reply").text
+        reporter.follow(receipt)
+        assert reporter.answer("是5月8日上午。").status_code == 303
+    waiting = head_client.get("/office/work?kind=reply").text
+    assert f"/office/submissions/{submission_id}" in waiting and "举报人补充" in waiting
+    assert office_form(head_client, submission_id, "reply", text="收到，谢谢。").status_code == 303
+    assert f"/office/submissions/{submission_id}" not in head_client.get("/office/work?kind=reply").text

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from intake.models import Department
+from intake.models import Department, Submission
 from portal.clue_models import Clue, ClueChange, ClueReport, ClueStatus
 from portal.models import AuditEvent
 from tests.helpers import PASSWORD
@@ -41,6 +41,7 @@ def test_a_report_becomes_a_clue_whose_texts_are_sealed(db, deployment, departme
         clue = session.get(Clue, clue_id)
         assert clue.number.startswith("2025-") and clue.status is ClueStatus.PENDING
         assert session.get(ClueReport, report).clue_id == clue_id
+        assert session.get(Submission, report).status == "accepted"  # entered in the ledger: 已受理
         stored = b"".join(v for v in (clue.person_sealed, clue.summary_sealed, clue.position_sealed) if v)
         history = " ".join(f"{c.old_value} {c.new_value}" for c in session.scalars(select(ClueChange)))
         details = " ".join(session.scalars(select(AuditEvent.details)))

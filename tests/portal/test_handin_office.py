@@ -205,3 +205,13 @@ def test_the_staff_member_follows_up_with_the_receipt_code_and_downloads_the_cer
     client.post("/follow/end", data={"csrf_token": csrf_of(view.text)})
     assert client.post("/follow/certificate", data={"csrf_token": csrf_of(view.text)},
                        follow_redirects=False).status_code == 303
+
+
+def test_a_hand_in_waits_in_the_office_inbox_until_it_is_handled(client, db, deployment, department, head_client):
+    done = register(client, staff_poster(db, department.id))
+    submission_id = submission_of(db, done.number)
+    assert f"/office/handins/{submission_id}" in head_client.get("/office/work?kind=handin").text
+    confirm(head_client, submission_id)
+    assert "已确认收到" in head_client.get("/office/work?kind=handin").text
+    handle(head_client, submission_id)
+    assert f"/office/handins/{submission_id}" not in head_client.get("/office/work?kind=handin").text
