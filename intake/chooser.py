@@ -92,7 +92,7 @@ def find_place(session: Session, code: str) -> Place:
 
 def place_of(request: Request) -> Place:
     """The place of the `code` path parameter (raises PosterNotUsable; `poster_refusal` renders it)."""
-    with request.app.state.db.transaction() as session:
+    with request.app.state.db.read() as session:
         return find_place(session, request.path_params["code"])
 
 

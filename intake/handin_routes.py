@@ -33,7 +33,7 @@ def deadline_days(request: Request) -> int:
 
 
 def _form_page(request: Request, place: Place, checked: Checked | None, *, status_code: int = 200) -> Response:
-    with request.app.state.db.transaction() as session:
+    with request.app.state.db.read() as session:
         departments = [] if place.department_id else staff_departments(session, place.hospital_id)
     today = china_today(utcnow())
     values = checked.values if checked else {"received_on": today.isoformat(), "requested": "deposit"}
@@ -100,7 +100,7 @@ async def verify_page(request: Request) -> Response:
     """Say whether a certificate is genuine and when it was registered; nothing more."""
     number = request.path_params["number"][:40]
     signature = request.query_params.get("sig", "")[:200]
-    with request.app.state.db.transaction() as session:
+    with request.app.state.db.read() as session:
         result = verify_certificate(session, number=number, signature_text=signature)
     return render(request, "intake/handin/verify.html", {"result": result, "china": china_text},
                   status_code=200 if result.genuine else 404)

@@ -59,7 +59,7 @@ def _context(request: Request, place: Place, to: Recipients, departments: list[D
 
 
 def _load(request: Request) -> tuple[Place, Recipients, list[Department]]:
-    with request.app.state.db.transaction() as session:
+    with request.app.state.db.read() as session:
         place = find_place(session, request.path_params["code"])
         to = recipients(session, hospital_id=place.hospital_id)
         departments: list[Department] = []

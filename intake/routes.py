@@ -16,7 +16,7 @@ from intake.rendering import LANG_COOKIE, LANGUAGES, render
 
 async def home(request: Request) -> Response:
     """Show what the portal is, and each hospital's hospital-wide channel for those who typed the address."""
-    with request.app.state.db.transaction() as session:
+    with request.app.state.db.read() as session:
         hospitals = session.execute(
             select(Hospital.name, Poster.code)
             .join(Poster, Poster.hospital_id == Hospital.id)

@@ -23,6 +23,7 @@ from intake.db import Base
 from portal import clue_models  # noqa: F401  (the clue ledger's tables)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+READ_ONLY = "portal_read_only"
 _ = intake.models
 
 
@@ -74,7 +75,12 @@ def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock at once (so they queue on busy_timeout instead of failing on upgrade);
+        # readers begin deferred and never wait for writers in WAL mode.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -124,11 +130,19 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.readers = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on any error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite it does not take the write lock, so pages never queue behind
+        intake writes. Writing in it is a mistake that SQLite may refuse."""
+        with self.readers() as session, session.begin():
             yield session
 
     @property
