@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+from crypto import hkdf
 
 from intake.models import Throttle
 
@@ -47,3 +52,12 @@ def reset(session: Session, *, scope: str, key: bytes) -> None:
 def purge_expired(session: Session, *, now: datetime) -> int:
     result = session.execute(delete(Throttle).where(Throttle.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def client_key(request: Request, secret: bytes) -> bytes:
+    """The client counted as a keyed hash of its address under a key that changes every hour (every worker
+    derives the same key from the deployment secret). This is the only place that reads the address."""
+    hour = int(datetime.now(UTC).timestamp()) // 3600
+    key = hkdf(secret, info=b"hip-client-key-v1:" + str(hour).encode())
+    address = request.client.host if request.client else ""
+    return hmac.new(key, address.encode(), hashlib.sha256).digest()

@@ -8,6 +8,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 import intake.chooser
+import intake.rating_routes
 import intake.routes
 from crypto import hkdf
 from intake.rendering import build_templates
@@ -23,7 +24,8 @@ SMALL_BODY = 256 * 1024
 
 
 def route_table() -> list[BaseRoute]:
-    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes]
+    return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes,
+            *intake.rating_routes.routes]
 
 
 class PortalApp:
