@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from crypto import hkdf
-
 from intake.models import Throttle
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import intake.models
-import intake.rating_models  # noqa: F401  (the rating form's tables)
-import portal.models  # noqa: F401  (registers the office's tables on the metadata)
+import intake.rating_models
+import portal.models
 import portal.rating_models  # noqa: F401  (the rating counters and alerts)
 from intake.db import Base
 
