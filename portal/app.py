@@ -15,7 +15,7 @@ from intake.rendering import build_templates
 from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal import errors
 from portal.db import Database, make_engine, migrate
-from portal.office import inbox, login
+from portal.office import inbox, login, rating_alerts, rating_codes, ratings
 from portal.settings import Settings
 
 # Paths that take uploads get the large limit; everything else stays small.
@@ -25,7 +25,7 @@ SMALL_BODY = 256 * 1024
 
 def route_table() -> list[BaseRoute]:
     return [*intake.routes.routes, *intake.chooser.routes, *login.routes, *inbox.routes,
-            *intake.rating_routes.routes]
+            *intake.rating_routes.routes, *ratings.routes, *rating_alerts.routes, *rating_codes.routes]
 
 
 class PortalApp:
@@ -42,6 +42,7 @@ class PortalApp:
         state.settings = settings
         state.db = database
         state.templates = build_templates(settings.templates_dir)
+        state.templates.env.globals["rating_alert_count"] = rating_alerts.nav_alert_count
         state.csrf_key = hkdf(settings.secret.reveal(), info=b"hip-csrf-v1")
 
         def limit_for(path: str) -> int:

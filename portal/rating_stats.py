@@ -125,19 +125,18 @@ class Line:
     compare: tuple[str, ...]  # the hospital's, for a department's table (else empty)
     values: tuple[float | None, ...]  # chart / export numbers, None where suppressed
     compare_values: tuple[float | None, ...]
-    exact_ratings: int  # for choosing what to draw; never rendered below the threshold
+    key: int | None = None  # the department's id in the hospital's per-department table
 
 
-def line(label: str, own: Figures, hospital: Figures | None) -> Line:
+def line(label: str, own: Figures, hospital: Figures | None, *, key: int | None = None) -> Line:
     verified, open_ = shown_split(own.verified, own.open)
     return Line(
-        label=label,
+        label=label, key=key,
         ratings=shown_count(own.ratings), verified=verified, open=open_,
         percents=tuple(shown_percent(*own.positive[q.key]) for q in QUESTIONS),
         compare=tuple(shown_percent(*hospital.positive[q.key]) for q in QUESTIONS) if hospital else (),
         values=tuple(percent_value(*own.positive[q.key]) for q in QUESTIONS),
         compare_values=tuple(percent_value(*hospital.positive[q.key]) for q in QUESTIONS) if hospital else (),
-        exact_ratings=own.ratings,
     )
 
 
@@ -172,7 +171,8 @@ def build(cells: Cells, *, departments: Mapping[int, str], hospital_name: str, d
             figs = of(None, key)
             if key == NO_DEPARTMENT and figs.ratings == 0:
                 continue
-            by_department.append(line(departments.get(key, no_department_label), figs, None))
+            by_department.append(line(departments.get(key, no_department_label), figs, None,
+                                      key=key if key != NO_DEPARTMENT else None))
     scope = departments.get(department_id, hospital_name) if department_id is not None else hospital_name
     return Dashboard(scope=scope, department_id=department_id, source=source, months=months, by_month=by_month,
                      total=total, by_department=by_department)
