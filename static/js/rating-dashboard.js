@@ -51,10 +51,16 @@
     var data = JSON.parse(source.textContent);
     holder.hidden = false;
     var own = "#8f1d14", other = "#6b7a8a";
+    // Months as "11月" under a year change only, never rotated: twelve labels fit a quarter-width chart.
+    var xAxis = { ticks: { maxRotation: 0, autoSkip: true, callback: function (value, index) {
+      var label = data.months[index];
+      return index === 0 || label.slice(5) === "01" ? label : Number(label.slice(5)) + "月";
+    } } };
     new Chart(document.getElementById("chart-counts"), {
       type: "bar",
       data: { labels: data.months, datasets: [{ label: data.countLabel, data: data.counts, backgroundColor: own }] },
-      options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } }
+      options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } },
+                 scales: { x: xAxis, y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
     data.questions.forEach(function (q, i) {
       var sets = [{ label: data.scope, data: q.own, borderColor: own, backgroundColor: own, spanGaps: false }];
@@ -66,10 +72,10 @@
         type: "line",
         data: { labels: data.months, datasets: sets },
         options: {
-          animation: false,
+          animation: false, maintainAspectRatio: false,
           plugins: { legend: { display: Boolean(q.hospital), position: "bottom" },
                      tooltip: { callbacks: { label: function (c) { return c.dataset.label + ": " + c.formattedValue + "%"; } } } },
-          scales: { y: { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } } }
+          scales: { x: xAxis, y: { min: 0, max: 100, ticks: { stepSize: 25, callback: function (v) { return v + "%"; } } } }
         }
       });
     });
