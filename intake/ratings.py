@@ -45,20 +45,18 @@ class RatingInput:
     code: str | None  # normalised one-time code, if one was typed
 
 
-def office_for(session: Session, hospital_id: int) -> tuple[Office, OfficeKey]:
-    """The hospital's office and the key new submissions are sealed to."""
-    office = session.scalar(select(Office).where(Office.hospital_id == hospital_id))
-    if office is None:
-        raise LookupError(f"hospital {hospital_id} has no office")
+def office_for(session: Session, hospital_id: int) -> tuple[int, OfficeKey]:
+    """The hospital's office id and the key new submissions are sealed to (one query: this runs per rating)."""
     key = session.scalar(
         select(OfficeKey)
-        .where(OfficeKey.office_id == office.id, OfficeKey.retired_at.is_(None))
+        .join(Office, Office.id == OfficeKey.office_id)
+        .where(Office.hospital_id == hospital_id, OfficeKey.retired_at.is_(None))
         .order_by(OfficeKey.id.desc())
         .limit(1)
     )
     if key is None:
-        raise LookupError(f"office {office.id} has no key")
-    return office, key
+        raise LookupError(f"hospital {hospital_id} has no office key")
+    return key.office_id, key
 
 
 def active_departments(session: Session, hospital_id: int) -> list[Department]:
@@ -84,7 +82,7 @@ def department_poster(session: Session, *, hospital_id: int, department_id: int 
 def submit_rating(session: Session, rating: RatingInput, *, client: bytes, pepper: bytes, now: datetime) -> Stored:
     """Store one rating, sealed. A refusal is returned, not raised, so that the caller commits its throttle count
     while nothing of the rating is stored."""
-    office, key = office_for(session, rating.hospital_id)
+    office_id, key = office_for(session, rating.hospital_id)
     context = submission_context(
         kind=SubmissionKind.RATING, hospital_id=rating.hospital_id, department_id=rating.department_id
     )
@@ -110,11 +108,11 @@ def submit_rating(session: Session, rating: RatingInput, *, client: bytes, peppe
         assert rating.filled is not None
         envelope = seal_payload(key, rating.filled.payload(), associated_data=context)
     submission = Submission(
-        kind=SubmissionKind.RATING, office_id=office.id, hospital_id=rating.hospital_id,
+        kind=SubmissionKind.RATING, office_id=office_id, hospital_id=rating.hospital_id,
         department_id=rating.department_id, envelope=envelope, sealed_in_browser=rating.envelope is not None,
         created_hour=this_hour(),
     )
     session.add(submission)
     session.flush()
-    session.add(Rating(submission_id=submission.id, office_id=office.id, verified=rating.code is not None))
+    session.add(Rating(submission_id=submission.id, office_id=office_id, verified=rating.code is not None))
     return Stored(Outcome.STORED, submission.id)
