@@ -258,10 +258,16 @@ def _officer_or_recovery_keyring(session: object, args: argparse.Namespace) -> t
 
 
 def cmd_rollup(args: argparse.Namespace) -> None:
+    database = _database(_settings())
+    try:
+        _rollup(database, args)
+    finally:
+        database.engine.dispose()  # the command may run inside a longer-lived process (tests, scripts)
+
+
+def _rollup(database: Database, args: argparse.Namespace) -> None:
     from portal.rating_rollup import MissingKeyError, ParallelOpener, Progress, rollup
 
-    settings = _settings()
-    database = _database(settings)
     with database.transaction() as session:
         office, keyring, officer_id = _officer_or_recovery_keyring(session, args)
         audit.record(session, office_id=office.id, officer_id=officer_id, action="rollup_started",
