@@ -116,7 +116,7 @@ async def rating_submit(request: Request) -> Response:
     if errors:
         return _refused(request, place, values, typed_code, department_id, errors, None, 400, wants_json)
     pepper = rating_codes.code_pepper(request.app.state.settings.secret.reveal())
-    client = client_key(request, request.app.state.settings.secret.reveal())
+    client = client_key(request.scope, secret=request.app.state.settings.secret.reveal(), now=utcnow())
     rating = RatingInput(hospital_id=place.hospital_id, department_id=department_id, filled=filled,
                          envelope=envelope, code=code)
     with request.app.state.db.transaction() as session:

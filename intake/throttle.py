@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from starlette.requests import Request
+from starlette.types import Scope
 
 from crypto import hkdf
 from intake.models import Throttle
@@ -53,10 +53,19 @@ def purge_expired(session: Session, *, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def client_key(request: Request, secret: bytes) -> bytes:
-    """The client counted as a keyed hash of its address under a key that changes every hour (every worker
-    derives the same key from the deployment secret). This is the only place that reads the address."""
-    hour = int(datetime.now(UTC).timestamp()) // 3600
-    key = hkdf(secret, info=b"hip-client-key-v1:" + str(hour).encode())
-    address = request.client.host if request.client else ""
-    return hmac.new(key, address.encode(), hashlib.sha256).digest()
+# Client keys. The only code that reads a client's address: it is hashed at once under a key that changes every
+# hour (derived from the deployment secret, so every worker computes the same), and never written anywhere.
+
+CLIENT_KEY_PERIOD = timedelta(hours=1)
+
+
+def _hour_key(secret: bytes, now: datetime) -> bytes:
+    start = window_start(now, CLIENT_KEY_PERIOD)
+    return hkdf(secret, info=b"hip-throttle-client-v1:" + start.isoformat().encode("ascii"))
+
+
+def client_key(scope: Scope, *, secret: bytes, now: datetime) -> bytes:
+    """A keyed hash of the client's address for this hour; the address itself goes nowhere."""
+    client = scope.get("client")
+    address = client[0] if client else ""
+    return hmac.new(_hour_key(secret, now), address.encode("utf-8", "replace"), hashlib.sha256).digest()
