@@ -10,6 +10,7 @@ from starlette.types import Message, Receive, Scope, Send
 import intake.chooser
 import intake.follow_routes
 import intake.handin_routes
+import intake.rating_routes
 import intake.report_routes
 import intake.routes
 from crypto import hkdf
@@ -17,7 +18,20 @@ from intake.rendering import build_templates
 from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal import errors
 from portal.db import Database, make_engine, migrate
-from portal.office import audit_log, casework, clues, exports, handins, inbox, login, officers, workbench
+from portal.office import (
+    audit_log,
+    casework,
+    clues,
+    exports,
+    handins,
+    inbox,
+    login,
+    officers,
+    rating_alerts,
+    rating_codes,
+    ratings,
+    workbench,
+)
 from portal.office import posters as office_posters
 from portal.settings import Settings
 
@@ -44,6 +58,10 @@ def route_table() -> list[BaseRoute]:
         *audit_log.routes,
         *officers.routes,
         *exports.routes,
+        *intake.rating_routes.routes,
+        *ratings.routes,
+        *rating_alerts.routes,
+        *rating_codes.routes,
     ]
 
 
@@ -61,6 +79,7 @@ class PortalApp:
         state.settings = settings
         state.db = database
         state.templates = build_templates(settings.templates_dir)
+        state.templates.env.globals["rating_alert_count"] = rating_alerts.nav_alert_count
         state.csrf_key = hkdf(settings.secret.reveal(), info=b"hip-csrf-v1")
 
         def limit_for(path: str) -> int:

@@ -1,4 +1,4 @@
-"""The `portal` command: init, demo, serve, migrate, officer add/remove."""
+"""The `portal` command: init, demo, serve, migrate, officer add/remove, rollup."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from intake.models import Hospital, Office
 from portal import audit
 from portal.bootstrap import DEMO_DEPARTMENTS, AlreadyInitialised, authority_office, initialise
 from portal.db import Database, DatabaseError, make_engine, migrate
-from portal.keyring import RecoveryCodeError, officer_keyring, recovery_keyring
+from portal.keyring import Keyring, RecoveryCodeError, officer_keyring, recovery_keyring
 from portal.models import Officer, Role
 from portal.officers import MIN_PASSWORD_LENGTH, OfficerError, create_officer, give_access, remove_officer
 from portal.settings import (
@@ -233,6 +233,61 @@ def cmd_officer_remove(args: argparse.Namespace) -> None:
     print(f"Removed {args.username}: their grants and sessions are deleted.")
 
 
+def _officer_or_recovery_keyring(session: object, args: argparse.Namespace) -> tuple[Office, Keyring, int | None]:
+    """The office keys for a command run on an officer's password or on the office's recovery code."""
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    if args.recovery:
+        office = _office(session, args.office)
+        return office, recovery_keyring(session, office=office, code=_ask("Recovery code of the office: ")), None
+    if not args.username:
+        raise CommandError("give --username OFFICER (asks for the password) or --recovery")
+    officer = session.scalar(select(Officer).where(Officer.username == args.username.lower(),
+                                                   Officer.active.is_(True)))
+    secret = _ask(f"Password of {args.username}: ")
+    if officer is None or not verify_password(officer.password_hash, secret):
+        raise CommandError("unknown officer or wrong password")
+    try:
+        private = load_private_key(unwrap_with_password(officer.wrapped_private_key, secret))
+    except DecryptionError:
+        raise CommandError("unknown officer or wrong password") from None
+    office = session.get(Office, officer.office_id)
+    assert office is not None
+    return office, officer_keyring(session, officer=officer, officer_private=private), officer.id
+
+
+def cmd_rollup(args: argparse.Namespace) -> None:
+    database = _database(_settings())
+    try:
+        _rollup(database, args)
+    finally:
+        database.engine.dispose()  # the command may run inside a longer-lived process (tests, scripts)
+
+
+def _rollup(database: Database, args: argparse.Namespace) -> None:
+    from portal.rating_rollup import MissingKeyError, ParallelOpener, Progress, rollup
+
+    with database.transaction() as session:
+        office, keyring, officer_id = _officer_or_recovery_keyring(session, args)
+        audit.record(session, office_id=office.id, officer_id=officer_id, action="rollup_started",
+                     details={"via": "recovery" if args.recovery else "officer"})
+    if not keyring.keys:
+        raise CommandError("these credentials hold no office key")
+
+    def show(progress: Progress, total: int) -> None:
+        print(f"\r  counted {progress.counted}/{total}  alerts {progress.alerts}", end="", flush=True)
+
+    with ParallelOpener(workers=args.workers or None) as opener:
+        try:
+            done = rollup(database, keyring=keyring, office_id=office.id, officer_id=officer_id, batch=args.batch,
+                          opener=opener, on_progress=show)
+        except MissingKeyError as exc:
+            raise CommandError(str(exc)) from None
+    print(f"\nCounted {done.counted} rating(s) for {office.name}: {done.alerts} alert(s) raised, "
+          f"{done.unreadable} unreadable.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Hospital integrity portal")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -276,6 +331,15 @@ def build_parser() -> argparse.ArgumentParser:
     remove = officer_sub.add_parser("remove", help="remove an officer: grants and sessions are deleted")
     remove.add_argument("--username", required=True)
     remove.set_defaults(func=cmd_officer_remove)
+
+    rollup = sub.add_parser("rollup", help="count new satisfaction ratings into the sealed statistics")
+    who = rollup.add_mutually_exclusive_group(required=True)
+    who.add_argument("--username", help="an officer of the office (asks for the password)")
+    who.add_argument("--recovery", action="store_true", help="use the office's recovery code instead")
+    rollup.add_argument("--office", default="", help="with --recovery: a hospital's short code")
+    rollup.add_argument("--batch", type=int, default=2000, help="ratings per transaction (default 2000)")
+    rollup.add_argument("--workers", type=int, default=0, help="processes that open envelopes (default: all cores)")
+    rollup.set_defaults(func=cmd_rollup)
     return parser
 
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import intake.handin_models  # the hand-in register's tables, on the metadata
 import intake.models
-import portal.models  # noqa: F401  (registers the office's tables on the metadata)
+import intake.rating_models
+import portal.models
+import portal.rating_models  # noqa: F401  (the rating counters and alerts)
 from intake.db import Base
 from portal import clue_models  # noqa: F401  (the clue ledger's tables)
 
