@@ -61,8 +61,11 @@ def browser():  # type: ignore[no-untyped-def]
 
 
 def _context(browser, *, viewport, mobile: bool, javascript: bool = True):  # type: ignore[no-untyped-def]
-    return browser.new_context(viewport=viewport, is_mobile=mobile, has_touch=mobile, locale="zh-CN",
-                               device_scale_factor=2 if mobile else 1, java_script_enabled=javascript)
+    context = browser.new_context(viewport=viewport, is_mobile=mobile, has_touch=mobile, locale="zh-CN",
+                                  device_scale_factor=2 if mobile else 1, java_script_enabled=javascript)
+    # Generous: CI shares two cores with a PostgreSQL server and sometimes other suites.
+    context.set_default_timeout(90_000)
+    return context
 
 
 @pytest.fixture
