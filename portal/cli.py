@@ -233,6 +233,48 @@ def cmd_officer_remove(args: argparse.Namespace) -> None:
     print(f"Removed {args.username}: their grants and sessions are deleted.")
 
 
+def cmd_hospital_add(args: argparse.Namespace) -> None:
+    from portal import department_lists as lists
+    from portal.hospitals import HospitalForm, HospitalRefused, add_hospital
+
+    settings = _settings()
+    database = _database(settings)
+    path = Path(args.departments)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+    cells = lists.read_upload(path.name, data)
+    errors = [cells] if isinstance(cells, lists.RowError) else []
+    checked = lists.check(cells) if not isinstance(cells, lists.RowError) else None
+    form = HospitalForm(name=args.name.strip(), code=args.code.strip().lower(), hotline=args.hotline.strip(),
+                        head_username=args.head.strip().lower(), head_name=(args.head_name or args.head).strip())
+    with database.transaction() as session:
+        authority = authority_office(session)
+        if authority is None:
+            raise CommandError("this database is not set up: run `portal init` first")
+        try:
+            if checked is not None:
+                errors += checked.errors
+            if errors:
+                raise HospitalRefused(errors)
+            created = add_hospital(session, form=form, departments=checked.departments if checked else [],
+                                   actor_office_id=authority.id, actor_id=None, params=settings.argon2,
+                                   secret=settings.secret)
+        except HospitalRefused as exc:
+            from portal.hospitals import check_form
+
+            problems = exc.errors if exc.errors is not errors else check_form(session, form) + errors
+            lines = [(f"  line {e.row}: " if e.row else "  ") + e.message.format(**e.values) for e in problems]
+            raise CommandError("nothing was imported:\n" + "\n".join(lines)) from None
+    print(f"Added {created.name} ({created.code}): {created.departments} departments, {created.posters} poster codes.")
+    print("The office head:")
+    print(f"  one-time password: {created.head.password}   (change it at the first login)")
+    _print_officer(created.head.username, created.head.totp_secret or "", created.head.provisioning_uri)
+    print("\nRECOVERY CODE of the hospital office — shown this once. Print it for the head's safe:")
+    print(f"  {created.recovery_code}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Hospital integrity portal")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -276,6 +318,17 @@ def build_parser() -> argparse.ArgumentParser:
     remove = officer_sub.add_parser("remove", help="remove an officer: grants and sessions are deleted")
     remove.add_argument("--username", required=True)
     remove.set_defaults(func=cmd_officer_remove)
+    hospital = sub.add_parser("hospital", help="manage the region's hospitals")
+    hospital_sub = hospital.add_subparsers(dest="hospital_command", required=True, metavar="ACTION")
+    hadd = hospital_sub.add_parser("add", help="add a hospital with its office, keys, first head and departments")
+    hadd.add_argument("--name", required=True, help="the hospital's name")
+    hadd.add_argument("--code", required=True, help="short code used in URLs and posters, e.g. city2")
+    hadd.add_argument("--hotline", default="", help="the hospital office's phone number")
+    hadd.add_argument("--head", required=True, metavar="USERNAME", help="the office head's username")
+    hadd.add_argument("--head-name", default="", help="the office head's name")
+    hadd.add_argument("--departments", required=True, metavar="FILE",
+                      help="CSV or xlsx: department name, category (职能/临床/医技)")
+    hadd.set_defaults(func=cmd_hospital_add)
     return parser
 
 

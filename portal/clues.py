@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from crypto import context, load_public_key, seal
 from intake.db import utcnow
 from intake.models import Department, Office, Submission, SubmissionKind
+from intake.workdays import CHINA
 from portal import audit
 from portal.auth import CurrentOfficer
 from portal.clue_models import LABELS, Clue, ClueChange, ClueReport, ClueStatus, FurtherStep
@@ -23,7 +24,6 @@ from portal.clue_rules import SEALED_FIELDS, ClueInput
 from portal.deadlines import record_notice
 from portal.keyring import current_key
 from portal.models import Officer
-from intake.workdays import CHINA
 
 __all__ = ["record_notice"]  # re-exported: a reply on the follow-up page counts as a notice
 
@@ -34,6 +34,7 @@ FIELD_LABELS = {
     "administrative_penalty": "行政处罚", "publicised": "通报问题", "rules_improved": "完善制度",
     "closed_on": "办结时间", "assignee_id": "承办人", "person": "被反映人", "position": "职务",
     "summary": "线索摘要", "result": "处置结果", "notes": "内部备注", "report": "关联举报", "created": "创建线索",
+    "transferred": "移交",
 }
 
 

@@ -11,12 +11,12 @@ from starlette.routing import Route
 
 from crypto import CryptoError
 from intake.rendering import render
+from intake.workdays import china_today
 from portal.clue_rules import parse_date
 from portal.exports import ledger_xlsx, summary_xlsx
 from portal.office.clues import ledger_filter_from
 from portal.office.guard import require_reader
 from portal.quarterly import Quarter, quarterly_xlsx
-from intake.workdays import china_today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -9,12 +9,12 @@ from starlette.routing import Route
 from intake.forms import read_form, text
 from intake.labels import STATUS
 from intake.rendering import render
+from intake.workdays import china_today, covers
 from portal.clue_models import LABELS
 from portal.clues import departments_of
 from portal.deadlines import STATE_LABELS
 from portal.office.guard import require_reader
 from portal.workbench import SOURCES, AssignmentError, InboxFilter, assign, assignable_officers, inbox_items
-from intake.workdays import china_today, covers
 
 
 def _filter(request: Request) -> InboxFilter:
