@@ -89,3 +89,37 @@ def test_an_officer_of_another_office_gets_403_on_this_office_s_objects(app, db,
     assert ledger.status_code == 200 and b"2025-0001" not in ledger.content
     joined = post(client, "/office/clues/link", {"submission_id": scene["submission_id"], "clue_id": "999"})
     assert joined.status_code in {403, 404}
+
+
+# The authority's pages: hospital accounts of any role get 403 on them.
+AUTHORITY_PAGES = re.compile(r"^/office/(region|hospitals)")
+
+
+def test_hospital_accounts_get_403_on_the_authority_s_pages(app, db, settings, deployment, head_client):
+    pages = [(m, p) for m, p in office_routes({"GET", "POST"}) if AUTHORITY_PAGES.match(p)]
+    assert len(pages) >= 5
+    admin = add_officer(db, settings, deployment, "it", role=Role.ADMIN, with_keys=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', head_client.get("/office/password").text).group(1)
+    for client in (head_client, logged_in(app, db, "it", admin.totp_secret)):
+        for method, path in pages:
+            response = client.request(method, path, data={"csrf_token": token}, follow_redirects=False)
+            assert response.status_code == 403, f"{method} {path}: {response.status_code}"
+
+
+def test_the_authority_s_officer_reads_nothing_of_a_hospital_s_own_work(app, db, settings, scene, deployment):
+    from tests.region.support import authority_officer
+
+    chief = authority_officer(db, settings, deployment, "chief")
+    client = logged_in(app, db, "chief", chief.totp_secret)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/office/password").text).group(1)
+    for method, path in [(m, p) for m, p in office_routes({"GET", "POST"}) if "{" in p]:
+        response = client.request(method, concrete(path, scene),
+                                  data={"csrf_token": token, "submission_id": scene["submission_id"]},
+                                  follow_redirects=False)
+        allowed = {403, 404} if path.startswith(("/office/submissions/", "/office/handins/")) else {403}
+        assert response.status_code in allowed, f"{method} {path}: {response.status_code}"
+        assert "本院" not in response.text
+    for page in ("/office/work?show=all", "/office/clues", "/office/audit", "/office/transfers", "/office/region"):
+        response = client.get(page)
+        assert response.status_code == 200 and scene["submission_id"] not in response.text
+        assert "本院线索" not in response.text
