@@ -153,7 +153,9 @@ def _serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     sys.stdout.flush()
     uvicorn.run(
         "portal.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-        access_log=False, server_header=False, proxy_headers=False, log_level="warning",
+        access_log=False, server_header=False, log_level="warning",
+        # Only a listed proxy's X-Forwarded-For replaces the client address (which throttles hash, never store).
+        proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 
