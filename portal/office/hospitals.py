@@ -62,13 +62,13 @@ async def create_hospital(request: Request) -> Response:
     values["head_username"] = values["head_username"].lower()
     upload = form.get("file")
     cells: list[tuple[str, str]] | lists.RowError
-    if isinstance(upload, UploadFile) and upload.filename:
-        try:
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
             cells = lists.read_upload(upload.filename, await upload.read(MAX_FILE + 1))
-        finally:
-            await form.close()
-    else:
-        cells = lists.csv_cells(values["departments"])
+        else:
+            cells = lists.csv_cells(values["departments"])
+    finally:
+        await form.close()
     if isinstance(cells, lists.RowError):
         return _form_page(request, officer, values=values, errors=[cells], status_code=400)
     checked = lists.check(cells)
