@@ -65,7 +65,8 @@ def build(url: str, *, hospitals: int, departments: int, submissions: int) -> tu
     try:
         cursor = raw.cursor()
         with db.transaction() as session:
-            pairs = session.execute(select(Hospital.id, Office.id).join(Office, Office.hospital_id == Hospital.id)).all()
+            pairs = session.execute(select(Hospital.id, Office.id)
+                                    .join(Office, Office.hospital_id == Hospital.id)).all()
             have = {h for (h,) in session.execute(select(Department.hospital_id).distinct())}
         with cursor.copy("COPY departments (hospital_id, name, category) FROM STDIN") as copy:  # type: ignore[attr-defined]
             for hospital_id, _ in pairs:

@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.workdays import CHINA
 from portal import audit
 from portal.models import AuditEvent, Officer
-from intake.workdays import CHINA
 
 ACTION_LABELS = {
     "office_created": "设立本室", "login": "登录", "login_failed": "登录失败", "logout": "退出登录",

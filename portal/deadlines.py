@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.models import Submission
-from portal.clue_models import Clue, ClueReport, ClueStatus, NoticeKind, ReporterNotice
 from intake.workdays import add_workdays, china_date, workdays_between
+from portal.clue_models import Clue, ClueReport, ClueStatus, NoticeKind, ReporterNotice
 
 DUE_SOON_WORKDAYS = 3
 

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from intake.labels import KIND
 from intake.models import Department, Submission, SubmissionKind
+from intake.workdays import CHINA, add_workdays, china_date
 from portal import audit, xlsx
 from portal.auth import CurrentOfficer
 from portal.clue_models import LABELS, Clue, ClueReport, ClueSource, ClueStatus, Disposition, NoticeKind
 from portal.clue_models import ReporterNotice as Notice
 from portal.exports import body_name
-from intake.workdays import CHINA, add_workdays, china_date
 
 
 @dataclass(frozen=True)

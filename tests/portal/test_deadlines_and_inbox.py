@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from intake.db import utcnow
+from intake.workdays import add_workdays, is_workday, workdays_between
 from portal.clue_models import NoticeKind, WorkAssignment
 from portal.deadlines import DeadlineState, deadlines_for, record_notice
 from portal.models import AuditEvent, Role
-from intake.workdays import add_workdays, is_workday, workdays_between
 from tests.portal.workbench_support import add_officer, clue_form, days_ago, post, second_hospital, store_report
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
+from intake.models import DepartmentCategory
 from portal.bootstrap import Initialised
 from portal.hospitals import HospitalForm, NewHospital, add_hospital
 from portal.keyring import recovery_keyring
 from portal.models import Role
 from portal.officers import NewOfficer, create_officer, give_access
-from intake.models import DepartmentCategory
 from tests.helpers import PASSWORD, OfficerActions
 
 
@@ -30,12 +30,14 @@ def add_second_hospital(db, settings, deployment: Initialised, *, code: str = "c
     with db.transaction() as session:
         return add_hospital(session, form=HospitalForm(name=f"示例市{code}医院", code=code, hotline="",
                                                        head_username=head, head_name="赵主任"),
-                            departments=[("骨科", DepartmentCategory.CLINICAL), ("院办", DepartmentCategory.FUNCTIONAL)],
+                            departments=[("骨科", DepartmentCategory.CLINICAL),
+                                         ("院办", DepartmentCategory.FUNCTIONAL)],
                             actor_office_id=deployment.authority.id, actor_id=None, params=settings.argon2,
                             secret=settings.secret)
 
 
-def login(app, db, username: str, totp_secret: str, password: str = PASSWORD) -> TestClient:  # type: ignore[no-untyped-def]
+def login(app, db, username: str, totp_secret: str,  # type: ignore[no-untyped-def]
+          password: str = PASSWORD) -> TestClient:
     client = TestClient(app, base_url="http://testserver")
     response = OfficerActions(client, db).login(username, password, totp_secret)
     assert response.status_code == 303, response.text

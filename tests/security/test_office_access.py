@@ -53,7 +53,8 @@ def logged_in(app, db, username: str, totp: str) -> TestClient:  # type: ignore[
 def test_accounts_that_hold_no_key_get_403_on_every_reading_page(app, db, deployment, settings, scene):
     admin = add_officer(db, settings, deployment, "it", role=Role.ADMIN, with_keys=False)
     keyless = add_officer(db, settings, deployment, "new", with_keys=False)
-    pages = [(m, p) for m, p in office_routes({"GET"}) if p not in NOT_READING and not ACCOUNT_PAGES.match(p) and not PUBLIC_MATERIAL.match(p)]
+    pages = [(m, p) for m, p in office_routes({"GET"})
+             if p not in NOT_READING and not ACCOUNT_PAGES.match(p) and not PUBLIC_MATERIAL.match(p)]
     assert len(pages) >= 8
     for username, totp in (("it", admin.totp_secret), ("new", keyless.totp_secret)):
         client = logged_in(app, db, username, totp)

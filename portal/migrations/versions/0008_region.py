@@ -57,8 +57,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chain_observations")),
     )
     op.create_index(op.f("ix_chain_observations_office_id"), "chain_observations", ["office_id"])
+    # Per-hospital counts for the authority (kind, status, hour by office) without reading the envelopes' rows.
+    op.create_index("ix_submissions_office_kind_status_hour", "submissions",
+                    ["office_id", "kind", "status", "created_hour"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_submissions_office_kind_status_hour", table_name="submissions")
     op.drop_table("chain_observations")
     op.drop_table("clue_transfers")
