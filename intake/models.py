@@ -120,7 +120,9 @@ class Submission(Base):
 
     __tablename__ = "submissions"
     # The inbox's order (newest hour first, then id) read straight from the index: see migration 0010.
-    __table_args__ = (Index("ix_submissions_office_hour_id", "office_id", "created_hour", "id"),)
+    __table_args__ = (Index("ix_submissions_office_hour_id", "office_id", "created_hour", "id"),
+                      # The authority's per-hospital counts (migration 0008_region): read from the index alone.
+                      Index("ix_submissions_office_kind_status_hour", "office_id", "kind", "status", "created_hour"))
 
     id: Mapped[RandomId]
     kind: Mapped[SubmissionKind] = mapped_column(_enum(SubmissionKind, "submission_kind"))

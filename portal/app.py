@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
@@ -17,6 +19,7 @@ from crypto import hkdf
 from intake.rendering import build_templates
 from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from portal import errors
+from portal.bootstrap import authority_office
 from portal.db import Database, make_engine, migrate
 from portal.office import (
     audit_log,
@@ -24,12 +27,15 @@ from portal.office import (
     clues,
     exports,
     handins,
+    hospitals,
     inbox,
     login,
     officers,
     rating_alerts,
     rating_codes,
     ratings,
+    region,
+    transfers,
     workbench,
 )
 from portal.office import posters as office_posters
@@ -62,7 +68,26 @@ def route_table() -> list[BaseRoute]:
         *ratings.routes,
         *rating_alerts.routes,
         *rating_codes.routes,
+        *hospitals.routes,
+        *region.routes,
+        *transfers.routes,
     ]
+
+
+def authority_office_id(database: Database) -> Callable[[], int | None]:
+    """For the navigation: the authority's office id, read once (an office never changes kind)."""
+    found: list[int] = []
+
+    def lookup() -> int | None:
+        if not found:
+            with database.transaction() as session:
+                office = authority_office(session)
+            if office is None:
+                return None
+            found.append(office.id)
+        return found[0]
+
+    return lookup
 
 
 class PortalApp:
@@ -81,6 +106,7 @@ class PortalApp:
         state.templates = build_templates(settings.templates_dir)
         state.templates.env.globals["rating_alert_count"] = rating_alerts.nav_alert_count
         state.csrf_key = hkdf(settings.secret.reveal(), info=b"hip-csrf-v1")
+        state.templates.env.globals["authority_office_id"] = authority_office_id(database)
 
         def limit_for(path: str) -> int:
             return settings.max_body_bytes if path.startswith(UPLOAD_PREFIXES) and UPLOAD_PREFIXES else SMALL_BODY

@@ -153,7 +153,9 @@ def _serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     sys.stdout.flush()
     uvicorn.run(
         "portal.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-        access_log=False, server_header=False, proxy_headers=False, log_level="warning",
+        access_log=False, server_header=False, log_level="warning",
+        # Only a listed proxy's X-Forwarded-For replaces the client address (which throttles hash, never store).
+        proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 
@@ -286,6 +288,46 @@ def _rollup(database: Database, args: argparse.Namespace) -> None:
             raise CommandError(str(exc)) from None
     print(f"\nCounted {done.counted} rating(s) for {office.name}: {done.alerts} alert(s) raised, "
           f"{done.unreadable} unreadable.")
+def cmd_hospital_add(args: argparse.Namespace) -> None:
+    from portal import department_lists as lists
+    from portal.hospitals import HospitalForm, HospitalRefused, add_hospital
+
+    settings = _settings()
+    database = _database(settings)
+    path = Path(args.departments)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+    cells = lists.read_upload(path.name, data)
+    errors = [cells] if isinstance(cells, lists.RowError) else []
+    checked = lists.check(cells) if not isinstance(cells, lists.RowError) else None
+    form = HospitalForm(name=args.name.strip(), code=args.code.strip().lower(), hotline=args.hotline.strip(),
+                        head_username=args.head.strip().lower(), head_name=(args.head_name or args.head).strip())
+    with database.transaction() as session:
+        authority = authority_office(session)
+        if authority is None:
+            raise CommandError("this database is not set up: run `portal init` first")
+        try:
+            if checked is not None:
+                errors += checked.errors
+            if errors:
+                raise HospitalRefused(errors)
+            created = add_hospital(session, form=form, departments=checked.departments if checked else [],
+                                   actor_office_id=authority.id, actor_id=None, params=settings.argon2,
+                                   secret=settings.secret)
+        except HospitalRefused as exc:
+            from portal.hospitals import check_form
+
+            problems = exc.errors if exc.errors is not errors else check_form(session, form) + errors
+            lines = [(f"  line {e.row}: " if e.row else "  ") + e.message.format(**e.values) for e in problems]
+            raise CommandError("nothing was imported:\n" + "\n".join(lines)) from None
+    print(f"Added {created.name} ({created.code}): {created.departments} departments, {created.posters} poster codes.")
+    print("The office head:")
+    print(f"  one-time password: {created.head.password}   (change it at the first login)")
+    _print_officer(created.head.username, created.head.totp_secret or "", created.head.provisioning_uri)
+    print("\nRECOVERY CODE of the hospital office — shown this once. Print it for the head's safe:")
+    print(f"  {created.recovery_code}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,6 +382,17 @@ def build_parser() -> argparse.ArgumentParser:
     rollup.add_argument("--batch", type=int, default=2000, help="ratings per transaction (default 2000)")
     rollup.add_argument("--workers", type=int, default=0, help="processes that open envelopes (default: all cores)")
     rollup.set_defaults(func=cmd_rollup)
+    hospital = sub.add_parser("hospital", help="manage the region's hospitals")
+    hospital_sub = hospital.add_subparsers(dest="hospital_command", required=True, metavar="ACTION")
+    hadd = hospital_sub.add_parser("add", help="add a hospital with its office, keys, first head and departments")
+    hadd.add_argument("--name", required=True, help="the hospital's name")
+    hadd.add_argument("--code", required=True, help="short code used in URLs and posters, e.g. city2")
+    hadd.add_argument("--hotline", default="", help="the hospital office's phone number")
+    hadd.add_argument("--head", required=True, metavar="USERNAME", help="the office head's username")
+    hadd.add_argument("--head-name", default="", help="the office head's name")
+    hadd.add_argument("--departments", required=True, metavar="FILE",
+                      help="CSV or xlsx: department name, category (职能/临床/医技)")
+    hadd.set_defaults(func=cmd_hospital_add)
     return parser
 
 

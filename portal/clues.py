@@ -34,6 +34,7 @@ FIELD_LABELS = {
     "administrative_penalty": "行政处罚", "publicised": "通报问题", "rules_improved": "完善制度",
     "closed_on": "办结时间", "assignee_id": "承办人", "person": "被反映人", "position": "职务",
     "summary": "线索摘要", "result": "处置结果", "notes": "内部备注", "report": "关联举报", "created": "创建线索",
+    "transferred": "移交",
 }
 
 

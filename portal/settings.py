@@ -50,6 +50,9 @@ class Settings:
     # Notices to a real-name reporter, in working days (检举控告工作规则: 15 for acceptance and for the result).
     acceptance_notice_workdays: int = 15
     result_notice_workdays: int = 15
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, "" for none):
+    # behind nginx the throttles must count the client, not the proxy. Passed to uvicorn's forwarded_allow_ips.
+    trusted_proxies: str = ""
 
     @property
     def templates_dir(self) -> Path:
@@ -121,7 +124,23 @@ def from_env() -> Settings:
         handin_deadline_working_days=_workdays("PORTAL_HANDIN_DEADLINE_DAYS", default=2, maximum=30),
         acceptance_notice_workdays=_workdays("PORTAL_ACCEPTANCE_NOTICE_WORKDAYS"),
         result_notice_workdays=_workdays("PORTAL_RESULT_NOTICE_WORKDAYS"),
+        trusted_proxies=_trusted_proxies(),
     )
+
+
+def _trusted_proxies() -> str:
+    import ipaddress
+
+    raw = os.environ.get("PORTAL_TRUSTED_PROXIES", "").strip()
+    entries = [e.strip() for e in raw.split(",") if e.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"PORTAL_TRUSTED_PROXIES: {entry!r} is not an IP address or network (e.g. 10.0.0.5,10.1.0.0/24)"
+            ) from None
+    return ",".join(entries)
 
 
 def _workdays(name: str, default: int = 15, maximum: int = 90) -> int:

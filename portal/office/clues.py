@@ -17,7 +17,7 @@ from intake.forms import read_form, text
 from intake.models import Submission
 from intake.rendering import render
 from intake.workdays import china_date, china_today
-from portal import audit, clues
+from portal import audit, clues, transfers
 from portal.auth import CurrentOfficer
 from portal.clue_models import LABELS, ClueSource, ClueStatus, NoticeKind, ReportCategory
 from portal.clue_rules import MESSAGES, SEALED_FIELDS, TEXT_LIMITS, parse_clue_form
@@ -153,6 +153,7 @@ def _clue_context(session: Any, officer: CurrentOfficer, clue_id: int, settings:
                               acceptance_workdays=settings.acceptance_notice_workdays,
                               result_workdays=settings.result_notice_workdays)
     return {"officer": officer, "clue": clue, "values": clues.form_values(clue, texts), "texts": texts,
+            "transfer": transfers.panel(session, officer=officer, clue=clue),
             "reports": reports, "deadlines": deadlines, "state_labels": STATE_LABELS,
             "history": clues.history(session, clue_id=clue.id), **_choices(session, officer)}
 

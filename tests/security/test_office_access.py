@@ -41,7 +41,8 @@ def scene(db, deployment, department, settings, head_client):  # type: ignore[no
     clue = post(head_client, "/office/clues/new", clue_form(submission_id=report, summary="本院线索"))
     clue_id = clue.headers["location"].split("/")[-1].split("?")[0]
     li = add_officer(db, settings, deployment, "li")
-    return {"submission_id": report, "clue_id": clue_id, "officer_id": str(li.officer.id), "attachment_id": "0" * 32, "batch_id": "1", "alert_id": "1"}
+    return {"submission_id": report, "clue_id": clue_id, "officer_id": str(li.officer.id),
+            "attachment_id": "0" * 32, "batch_id": "1", "alert_id": "1"}
 
 
 def logged_in(app, db, username: str, totp: str) -> TestClient:  # type: ignore[no-untyped-def]
@@ -78,7 +79,8 @@ def test_an_officer_of_another_office_gets_403_on_this_office_s_objects(app, db,
         response = client.request(method, url, data={"csrf_token": token, "submission_id": scene["submission_id"]},
                                   follow_redirects=False)
         # Pages of one report or hand-in answer 404 for another office's (they do not say whether it exists).
-        allowed = {403, 404} if path.startswith(("/office/submissions/", "/office/handins/", "/office/ratings/")) else {403}
+        one_item = ("/office/submissions/", "/office/handins/", "/office/ratings/")
+        allowed = {403, 404} if path.startswith(one_item) else {403}
         assert response.status_code in allowed, f"{method} {path}: {response.status_code}"
         assert "本院" not in response.text
     # Lists show only their own office's work.
@@ -90,3 +92,37 @@ def test_an_officer_of_another_office_gets_403_on_this_office_s_objects(app, db,
     assert ledger.status_code == 200 and b"2025-0001" not in ledger.content
     joined = post(client, "/office/clues/link", {"submission_id": scene["submission_id"], "clue_id": "999"})
     assert joined.status_code in {403, 404}
+
+
+# The authority's pages: hospital accounts of any role get 403 on them.
+AUTHORITY_PAGES = re.compile(r"^/office/(region|hospitals)")
+
+
+def test_hospital_accounts_get_403_on_the_authority_s_pages(app, db, settings, deployment, head_client):
+    pages = [(m, p) for m, p in office_routes({"GET", "POST"}) if AUTHORITY_PAGES.match(p)]
+    assert len(pages) >= 5
+    admin = add_officer(db, settings, deployment, "it", role=Role.ADMIN, with_keys=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', head_client.get("/office/password").text).group(1)
+    for client in (head_client, logged_in(app, db, "it", admin.totp_secret)):
+        for method, path in pages:
+            response = client.request(method, path, data={"csrf_token": token}, follow_redirects=False)
+            assert response.status_code == 403, f"{method} {path}: {response.status_code}"
+
+
+def test_the_authority_s_officer_reads_nothing_of_a_hospital_s_own_work(app, db, settings, scene, deployment):
+    from tests.region.support import authority_officer
+
+    chief = authority_officer(db, settings, deployment, "chief")
+    client = logged_in(app, db, "chief", chief.totp_secret)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/office/password").text).group(1)
+    for method, path in [(m, p) for m, p in office_routes({"GET", "POST"}) if "{" in p]:
+        response = client.request(method, concrete(path, scene),
+                                  data={"csrf_token": token, "submission_id": scene["submission_id"]},
+                                  follow_redirects=False)
+        allowed = {403, 404} if path.startswith(("/office/submissions/", "/office/handins/")) else {403}
+        assert response.status_code in allowed, f"{method} {path}: {response.status_code}"
+        assert "本院" not in response.text
+    for page in ("/office/work?show=all", "/office/clues", "/office/audit", "/office/transfers", "/office/region"):
+        response = client.get(page)
+        assert response.status_code == 200 and scene["submission_id"] not in response.text
+        assert "本院线索" not in response.text
