@@ -20,6 +20,8 @@ NOT_READING = {"/office/login", "/office/logout", "/office/password", "/office/"
 ACCOUNT_PAGES = re.compile(r"^/office/officers")
 # Posters carry nothing sealed: whoever runs the office's accounts may print them too.
 PUBLIC_MATERIAL = re.compile(r"^/office/posters")
+# Pages of one item answer 404 for another office's (they do not say whether it exists).
+ONE_ITEM = ("/office/submissions/", "/office/handins/", "/office/ratings/")
 
 
 def office_routes(methods: set[str]) -> list[tuple[str, str]]:
@@ -79,8 +81,7 @@ def test_an_officer_of_another_office_gets_403_on_this_office_s_objects(app, db,
         response = client.request(method, url, data={"csrf_token": token, "submission_id": scene["submission_id"]},
                                   follow_redirects=False)
         # Pages of one report or hand-in answer 404 for another office's (they do not say whether it exists).
-        one_item = ("/office/submissions/", "/office/handins/", "/office/ratings/")
-        allowed = {403, 404} if path.startswith(one_item) else {403}
+        allowed = {403, 404} if path.startswith(ONE_ITEM) else {403}
         assert response.status_code in allowed, f"{method} {path}: {response.status_code}"
         assert "本院" not in response.text
     # Lists show only their own office's work.
@@ -119,7 +120,7 @@ def test_the_authority_s_officer_reads_nothing_of_a_hospital_s_own_work(app, db,
         response = client.request(method, concrete(path, scene),
                                   data={"csrf_token": token, "submission_id": scene["submission_id"]},
                                   follow_redirects=False)
-        allowed = {403, 404} if path.startswith(("/office/submissions/", "/office/handins/")) else {403}
+        allowed = {403, 404} if path.startswith(ONE_ITEM) else {403}
         assert response.status_code in allowed, f"{method} {path}: {response.status_code}"
         assert "本院" not in response.text
     for page in ("/office/work?show=all", "/office/clues", "/office/audit", "/office/transfers", "/office/region"):
