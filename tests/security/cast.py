@@ -16,7 +16,7 @@ from intake.posters import ensure_posters
 from portal.app import PortalApp
 from portal.bootstrap import Initialised
 from portal.db import Database
-from portal.keyring import create_office, grant, recovery_keyring
+from portal.keyring import create_office, recovery_keyring
 from portal.models import Role
 from portal.officers import create_officer, give_access
 from portal.settings import Settings
@@ -117,8 +117,9 @@ def assemble(app: PortalApp, db: Database, settings: Settings, deployment: Initi
             report_a = report.id
     assert report_a is not None
     page = head.get(f"/office/submissions/{report_a}")
-    assert head.post(f"/office/submissions/{report_a}/reply",
-                     data={"csrf_token": csrf_of(page.text), "text": REPLY_A}, follow_redirects=False).status_code == 303
+    replied = head.post(f"/office/submissions/{report_a}/reply",
+                        data={"csrf_token": csrf_of(page.text), "text": REPLY_A}, follow_redirects=False)
+    assert replied.status_code == 303
     with db.transaction() as session:
         attachment = session.scalar(select(Attachment.id).where(Attachment.submission_id == report_a))
         patient_code_2 = session.scalar(select(Poster.code).where(Poster.hospital_id != hospital_1,
