@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from intake.rendering import render
+from intake.web_security import BodyTooLarge
 from portal.office.guard import LoginRequired
 
 log = logging.getLogger("portal")
@@ -55,6 +56,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
         return plain(500)
 
 
+async def body_too_large(request: Request, exc: Exception) -> Response:
+    # A body without a Content-Length that passed the limit while a handler was reading it.
+    return await http_error(request, HTTPException(status_code=413))
+
+
 async def login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse("/office/login", status_code=303)
 
@@ -80,5 +86,6 @@ async def cross_site_refused(scope: Scope, receive: Receive, send: Send) -> None
 EXCEPTION_HANDLERS = {
     HTTPException: http_error,
     LoginRequired: login_required,
+    BodyTooLarge: body_too_large,
     Exception: server_error,
 }
