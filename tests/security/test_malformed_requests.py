@@ -9,7 +9,8 @@ import re
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.routing import Route
 
 from portal.app import SMALL_BODY, route_table
@@ -110,7 +111,8 @@ def test_ten_thousand_fields(client, db, token):
     for path in ("/follow", "/lang", "/office/login", f"/q/{code}/handin"):
         assert_clear_refusal(client.post(path, content=f"csrf_token={token}&{many}".encode(), headers=form), 400)
     boundary = "b0undary"
-    parts = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nv\r\n" for i in range(10_000))
+    part = "--{b}\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nv\r\n"
+    parts = "".join(part.format(b=boundary, i=i) for i in range(10_000))
     multipart = {"content-type": f"multipart/form-data; boundary={boundary}"}
     body = (parts + f"--{boundary}--\r\n").encode()
     assert_clear_refusal(client.post(f"/report/{code}", content=body, headers=multipart), 400)
