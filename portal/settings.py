@@ -11,6 +11,8 @@ from pathlib import Path
 from crypto import OWASP_MINIMUM, Argon2Params
 
 ROOT = Path(__file__).resolve().parent.parent
+# Days a submission is kept (reports and hand-ins: once closed), by kind; PORTAL_RETENTION_<KIND>_DAYS changes one.
+DEFAULT_RETENTION_DAYS = {"report": 5 * 365, "handin": 5 * 365, "rating": 2 * 365}
 DEFAULT_HOME = Path("var")
 
 
@@ -47,6 +49,7 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     https: bool = False
     handin_deadline_working_days: int = 2  # 红包上缴: days off and 调休 are in intake/workdays.py
+    retention_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
 
     @property
     def templates_dir(self) -> Path:
@@ -116,7 +119,20 @@ def from_env() -> Settings:
         https=public_url.startswith("https://"),
         sqlite_synchronous=os.environ.get("PORTAL_SQLITE_SYNCHRONOUS", "FULL").upper(),
         handin_deadline_working_days=_deadline_days_from_env(),
+        retention_days=retention_days_from_env(),
     )
+
+
+def retention_days_from_env() -> dict[str, int]:
+    days = dict(DEFAULT_RETENTION_DAYS)
+    for kind in days:
+        name = f"PORTAL_RETENTION_{kind.upper()}_DAYS"
+        typed = os.environ.get(name, "").strip()
+        if typed:
+            if not typed.isdigit() or not 30 <= int(typed) <= 36500:
+                raise SettingsError(f"{name} must be a number of days from 30 to 36500")
+            days[kind] = int(typed)
+    return days
 
 
 def _deadline_days_from_env() -> int:
