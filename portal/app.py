@@ -62,7 +62,8 @@ class PortalApp:
             return settings.max_body_bytes if path.startswith(UPLOAD_PREFIXES) and UPLOAD_PREFIXES else SMALL_BODY
 
         guarded = CrossSiteGuard(self.starlette, on_refused=errors.cross_site_refused, secure_cookie=settings.https)
-        limited = BodyLimit(guarded, limit_for=limit_for, on_too_large=errors.too_large)
+        limited = BodyLimit(guarded, limit_for=limit_for, on_too_large=errors.too_large,
+                            idle_seconds=settings.body_idle_seconds, on_timeout=errors.timed_out)
         self.asgi = SecurityHeaders(limited, https=settings.https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

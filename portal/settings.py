@@ -50,6 +50,7 @@ class Settings:
     https: bool = False
     handin_deadline_working_days: int = 2  # 红包上缴: days off and 调休 are in intake/workdays.py
     retention_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
+    body_idle_seconds: float = 20.0  # a request body that stalls this long is refused with 408
 
     @property
     def templates_dir(self) -> Path:
@@ -120,7 +121,19 @@ def from_env() -> Settings:
         sqlite_synchronous=os.environ.get("PORTAL_SQLITE_SYNCHRONOUS", "FULL").upper(),
         handin_deadline_working_days=_deadline_days_from_env(),
         retention_days=retention_days_from_env(),
+        body_idle_seconds=_idle_seconds_from_env(),
     )
+
+
+def _idle_seconds_from_env() -> float:
+    typed = os.environ.get("PORTAL_BODY_IDLE_SECONDS", "20").strip()
+    try:
+        seconds = float(typed)
+    except ValueError:
+        seconds = 0.0
+    if not 0.5 <= seconds <= 600:
+        raise SettingsError("PORTAL_BODY_IDLE_SECONDS must be a number of seconds from 0.5 to 600")
+    return seconds
 
 
 def retention_days_from_env() -> dict[str, int]:
