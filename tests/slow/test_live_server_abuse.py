@@ -108,7 +108,8 @@ def test_abusive_bodies_keep_the_memory_bounded(home):
                 print(f"\nRSS after round {round_ + 1}: {server.rss_kib() // 1024} MiB "
                       f"(baseline {baseline // 1024} MiB)")
             growth = (server.rss_kib() - baseline) / 1024
-        print(f"RSS growth after {ROUNDS} rounds of 100 x 10,000 fields, 10 x 9 MiB photos, 70 MiB chunked: {growth:.0f} MiB")
+        print(f"RSS growth after {ROUNDS} rounds (100 x 10,000 fields, 10 x 9 MiB photos, 70 MiB chunked each): "
+              f"{growth:.0f} MiB")
         assert growth < RSS_BOUND_MIB
     finally:
         server.kill()
