@@ -59,6 +59,22 @@ class BodyTooLarge(Exception):
     """The request body passed the limit for its route."""
 
 
+class RefuseNul:
+    """Refuse a NUL character in the path or the query with 400: no page has a use for one, and PostgreSQL
+    refuses it in text (a query parameter carrying it would fail as a 500)."""
+
+    def __init__(self, app: ASGIApp, *, on_refused: ASGIApp) -> None:
+        self.app = app
+        self.on_refused = on_refused
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+                                        or b"\x00" in scope.get("query_string", b"")):
+            await self.on_refused(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class BodyTimedOut(Exception):
     """The client sent no part of its body for longer than the idle limit."""
 

@@ -86,6 +86,10 @@ async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await plain(413)(scope, receive, send)
 
 
+async def bad_request(scope: Scope, receive: Receive, send: Send) -> None:
+    await plain(400)(scope, receive, send)
+
+
 async def timed_out(scope: Scope, receive: Receive, send: Send) -> None:
     await plain(408)(scope, receive, send)
 
