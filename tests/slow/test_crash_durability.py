@@ -11,6 +11,7 @@ import os
 import random
 import re
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -107,7 +108,13 @@ def test_every_acknowledged_report_survives_a_sigkill(tmp_path):
     for run in range(RUNS):
         server = serve(home)
         kill_after = rng.uniform(1.0, 3.5)  # the first second is start-up: few reports finish before it
-        got = asyncio.run(fire(server.url, code, run=run, kill_after=kill_after, kill=server.kill))
+        try:
+            # A thread of its own: an earlier browser test may have left an event loop running in this one.
+            with ThreadPoolExecutor(1) as pool:
+                got = pool.submit(asyncio.run, fire(server.url, code, run=run, kill_after=kill_after,
+                                                    kill=server.kill)).result()
+        finally:
+            server.kill()
         assert server.process.poll() is not None  # it was killed, not stopped
         integrity_and_orphans(home)
         per_run.append((round(kill_after, 2), len(got)))
