@@ -69,9 +69,11 @@ async def fire(url: str, code: str, *, run: int, kill_after: float, kill) -> dic
             except httpx.HTTPError:
                 return  # the server died first: never acknowledged
             if response.status_code == 200:
+                if not acknowledged:  # the kill comes at a random moment once reports are flowing
+                    asyncio.get_running_loop().call_later(kill_after, kill)
                 acknowledged[receipt_on(response.text)] = sent
 
-        asyncio.get_running_loop().call_later(kill_after, kill)
+        asyncio.get_running_loop().call_later(60, kill)  # in case nothing is ever acknowledged
         await asyncio.gather(*(one(n) for n in range(SUBMISSIONS)))
     return acknowledged
 
@@ -107,7 +109,7 @@ def test_every_acknowledged_report_survives_a_sigkill(tmp_path):
     per_run = []
     for run in range(RUNS):
         server = serve(home)
-        kill_after = rng.uniform(1.0, 3.5)  # the first second is start-up: few reports finish before it
+        kill_after = rng.uniform(0.0, 2.5)  # after the first acknowledgement
         try:
             # A thread of its own: an earlier browser test may have left an event loop running in this one.
             with ThreadPoolExecutor(1) as pool:
@@ -120,7 +122,7 @@ def test_every_acknowledged_report_survives_a_sigkill(tmp_path):
         per_run.append((round(kill_after, 2), len(got)))
         acknowledged.update(got)
     print(f"\ncrash runs (kill after s, acknowledged): {per_run}; total acknowledged {len(acknowledged)}")
-    assert sum(1 for _, n in per_run if n) >= RUNS // 2, per_run
+    assert all(n for _, n in per_run), per_run
 
     app = create_app(home.settings)
     secret = home.settings.secret.reveal()
