@@ -130,6 +130,7 @@ def open_session(secret: bytes, cookie: str | None, *, now: datetime) -> FollowS
 
 
 _OVERALL = b"all"
+_NO_RECEIPT = ReceiptKeys(lookup=bytes(32), wrap_key=bytes(32))  # looked up when there is nothing to look up
 
 
 class Database(Protocol):
@@ -156,25 +157,31 @@ async def _imitate_derivation(pepper: bytes, params: Argon2Params) -> None:
 
 async def check_code(db: Database, typed: str, *, client: bytes, pepper: bytes, params: Argon2Params,
                      limits: FollowLimits, now: datetime) -> tuple[str, PrivateKey] | None:
-    """The report and reporter key a typed code opens, or None (wrong, malformed or throttled: all alike)."""
-    if _throttled(db, client, limits, now):
-        await _imitate_derivation(pepper, params)
-        return None
+    """The report and reporter key a typed code opens, or None (wrong, malformed or throttled: all alike).
+
+    Every refused check does the same work in the same order — a derivation (or a wait as long as one), one
+    lookup, one transaction of two counter writes — so that timing tells a throttled code from a wrong one by
+    less than the noise of a network (tests/slow/test_receipt_timing.py).
+    """
+    throttled = _throttled(db, client, limits, now)
     try:
-        code = normalise_receipt(typed)
+        code: ReceiptCode | None = normalise_receipt(typed)
     except ReceiptFormatError:
         code = None
-    if code is None:
+    keys = None
+    if throttled or code is None:
         await _imitate_derivation(pepper, params)
     else:
         keys = await run_in_threadpool(derive_timed, code, pepper=pepper, params=params)
-        with db.transaction() as session:
-            receipt = find_receipt(session, keys)
-            if receipt is not None:
-                return receipt.submission_id, open_reporter_key(receipt, keys)
+    with db.transaction() as session:
+        receipt = find_receipt(session, keys if keys is not None else _NO_RECEIPT)
+        if receipt is not None and keys is not None:
+            return receipt.submission_id, open_reporter_key(receipt, keys)
     with db.transaction() as session:
         throttle.hit(session, scope="receipt", key=client, window=limits.window, now=now)
-        throttle.hit(session, scope="receipt-all", key=_OVERALL, window=limits.window, now=now)
+        # A client already refused adds to its own counter only: it must not use up everyone's allowance.
+        throttle.hit(session, scope="receipt" if throttled else "receipt-all", key=client if throttled else _OVERALL,
+                     window=limits.window, now=now)
     return None
 
 

@@ -46,6 +46,6 @@ def text(form: FormData, name: str, *, max_length: int = 10_000) -> str:
     value = form.get(name)
     if not isinstance(value, str):
         return ""
-    if len(value) > max_length:
+    if len(value) > max_length or "\x00" in value:  # nobody types a NUL; PostgreSQL refuses one in text
         raise HTTPException(status_code=400, detail="form")
     return value.strip()

@@ -24,11 +24,36 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
+class PayloadError(ValueError):
+    """An opened envelope whose content is not a payload (a hand-made envelope: anyone may seal to an office)."""
+
+
 def decode_payload(raw: bytes) -> dict[str, Any]:
-    value = json.loads(raw.decode("utf-8"))
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
+        raise PayloadError("a submission payload is UTF-8 JSON") from None
     if not isinstance(value, dict):
-        raise ValueError("a submission payload is a JSON object")
+        raise PayloadError("a submission payload is a JSON object")
     return value
+
+
+def _shown(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else json.dumps(value,
+                                                                                                ensure_ascii=False)
+
+
+def tidy_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The shape the office pages expect, whatever a browser sealed: fields a flat mapping of text,
+    attachments a list of objects. Nothing is dropped that the office could read: odd values are shown as JSON."""
+    fields = payload.get("fields", {})
+    if isinstance(fields, dict):
+        fields = {str(name): _shown(value) for name, value in fields.items()}
+    else:
+        fields = {"fields": _shown(fields)}
+    attachments = payload.get("attachments", [])
+    attachments = [entry for entry in attachments if isinstance(entry, dict)] if isinstance(attachments, list) else []
+    return {**payload, "fields": fields, "attachments": attachments}
 
 
 def seal_payload(office_key: OfficeKey, payload: dict[str, Any], *, associated_data: bytes) -> bytes:

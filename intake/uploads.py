@@ -370,7 +370,7 @@ async def read_upload(request: Request, *, limits: UploadLimits) -> ParsedUpload
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise UploadRefused("not a multipart form")
     reader = _Reader(limits)
-    parser = MultipartParser(params[b"boundary"], {  # type: ignore[arg-type]
+    callbacks = {
         "on_part_begin": reader.on_part_begin,
         "on_part_data": reader.on_part_data,
         "on_part_end": reader.on_part_end,
@@ -379,8 +379,10 @@ async def read_upload(request: Request, *, limits: UploadLimits) -> ParsedUpload
         "on_header_end": reader.on_header_end,
         "on_headers_finished": reader.on_headers_finished,
         "on_end": reader.on_end,
-    })
+    }
     try:
+        # Inside the try: the parser refuses an empty or over-long boundary as it is built.
+        parser = MultipartParser(params[b"boundary"], callbacks)  # type: ignore[arg-type]
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable
 from http.cookies import SimpleCookie
@@ -58,13 +59,37 @@ class BodyTooLarge(Exception):
     """The request body passed the limit for its route."""
 
 
-class BodyLimit:
-    """Refuse bodies over a per-path limit with 413, whether or not a Content-Length was sent."""
+class RefuseNul:
+    """Refuse a NUL character in the path or the query with 400: no page has a use for one, and PostgreSQL
+    refuses it in text (a query parameter carrying it would fail as a 500)."""
 
-    def __init__(self, app: ASGIApp, *, limit_for: Callable[[str], int], on_too_large: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, on_refused: ASGIApp) -> None:
+        self.app = app
+        self.on_refused = on_refused
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+                                        or b"\x00" in scope.get("query_string", b"")):
+            await self.on_refused(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class BodyTimedOut(Exception):
+    """The client sent no part of its body for longer than the idle limit."""
+
+
+class BodyLimit:
+    """Refuse bodies over a per-path limit with 413, whether or not a Content-Length was sent, and bodies that
+    stall (no data for `idle_seconds`) with 408, so that a slow client cannot hold a worker's memory forever."""
+
+    def __init__(self, app: ASGIApp, *, limit_for: Callable[[str], int], on_too_large: ASGIApp,
+                 idle_seconds: float = 20.0, on_timeout: ASGIApp | None = None) -> None:
         self.app = app
         self.limit_for = limit_for
         self.on_too_large = on_too_large
+        self.idle_seconds = idle_seconds
+        self.on_timeout = on_timeout or on_too_large
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,12 +102,19 @@ class BodyLimit:
                 return
         received = 0
         started = False
+        body_done = False
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # later receives wait for a disconnect: no idle limit on those
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.idle_seconds)
+            except TimeoutError:
+                raise BodyTimedOut() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if received > limit:
                     raise BodyTooLarge()
             return message
@@ -99,6 +131,10 @@ class BodyLimit:
             if started:
                 raise
             await self.on_too_large(scope, receive, send)
+        except BodyTimedOut:
+            if started:
+                raise
+            await self.on_timeout(scope, receive, send)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

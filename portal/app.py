@@ -17,7 +17,7 @@ import intake.report_routes
 import intake.routes
 from crypto import hkdf
 from intake.rendering import build_templates
-from intake.web_security import BodyLimit, CrossSiteGuard, SecurityHeaders
+from intake.web_security import BodyLimit, CrossSiteGuard, RefuseNul, SecurityHeaders
 from portal import errors
 from portal.bootstrap import authority_office
 from portal.db import Database, make_engine, migrate
@@ -112,8 +112,9 @@ class PortalApp:
             return settings.max_body_bytes if path.startswith(UPLOAD_PREFIXES) and UPLOAD_PREFIXES else SMALL_BODY
 
         guarded = CrossSiteGuard(self.starlette, on_refused=errors.cross_site_refused, secure_cookie=settings.https)
-        limited = BodyLimit(guarded, limit_for=limit_for, on_too_large=errors.too_large)
-        self.asgi = SecurityHeaders(limited, https=settings.https)
+        limited = BodyLimit(guarded, limit_for=limit_for, on_too_large=errors.too_large,
+                            idle_seconds=settings.body_idle_seconds, on_timeout=errors.timed_out)
+        self.asgi = SecurityHeaders(RefuseNul(limited, on_refused=errors.bad_request), https=settings.https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False

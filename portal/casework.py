@@ -74,8 +74,10 @@ def _files(payload: dict[str, Any], messages: list[OpenedMessage]) -> list[tuple
     for source, entries in sources:
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("key"), str):
+                size = entry.get("size", 0)
                 found.append((CaseFile(id=entry["id"], name=str(entry.get("name", "")),
-                                       type=str(entry.get("type", "")), size=int(entry.get("size", 0) or 0),
+                                       type=str(entry.get("type", "")),
+                                       size=size if isinstance(size, int) and size >= 0 else 0,
                                        source=source), entry["key"]))
     return found
 

@@ -1,4 +1,5 @@
-"""The `portal` command: init, demo, serve, migrate, officer add/remove, rollup."""
+"""The `portal` command: init, demo, serve, migrate, officer add/remove, hospital add, rollup, rotate-key, backup,
+restore, purge."""
 
 from __future__ import annotations
 
@@ -8,19 +9,25 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crypto import DecryptionError, load_private_key, unwrap_with_password, verify_password
-from intake.models import Hospital, Office
+from intake.db import utcnow
+from intake.models import Hospital, Office, SubmissionKind
 from portal import audit
+from portal.backup import BackupError, restore_backup, sqlite_path, take_backup
 from portal.bootstrap import DEMO_DEPARTMENTS, AlreadyInitialised, authority_office, initialise
 from portal.db import Database, DatabaseError, make_engine, migrate
 from portal.keyring import Keyring, RecoveryCodeError, officer_keyring, recovery_keyring
 from portal.models import Officer, Role
 from portal.officers import MIN_PASSWORD_LENGTH, OfficerError, create_officer, give_access, remove_officer
+from portal.retention import purge
+from portal.rotation import RotationError, rotate_office_key
 from portal.settings import (
     Settings,
     SettingsError,
@@ -183,6 +190,26 @@ def _office(session: object, code: str) -> Office:
     return office
 
 
+def _office_keyring(session: Session, office: Office, *, granted_by: str | None,
+                    recovery: bool) -> tuple[Keyring, Officer | None]:
+    """The office's keys, opened with the recovery code or an officer's password (both read from stdin)."""
+    if recovery:
+        return recovery_keyring(session, office=office, code=_ask("Recovery code of the office: ")), None
+    if not granted_by:
+        raise CommandError("give --granted-by USERNAME (an officer of the office) or --recovery")
+    granter = session.scalar(select(Officer).where(Officer.username == granted_by.lower(), Officer.active.is_(True)))
+    if granter is None or granter.office_id != office.id:
+        raise CommandError(f"no active officer {granted_by!r} in this office")
+    secret = _ask(f"Password of {granter.username}: ")
+    if not verify_password(granter.password_hash, secret):
+        raise CommandError("wrong password")
+    try:
+        private = load_private_key(unwrap_with_password(granter.wrapped_private_key, secret))
+    except DecryptionError:
+        raise CommandError("wrong password") from None
+    return officer_keyring(session, officer=granter, officer_private=private), granter
+
+
 def cmd_officer_add(args: argparse.Namespace) -> None:
     settings = _settings()
     database = _database(settings)
@@ -192,23 +219,9 @@ def cmd_officer_add(args: argparse.Namespace) -> None:
         keyring = None
         granter = None
         if role is not Role.ADMIN:
-            if args.recovery:
-                keyring = recovery_keyring(session, office=office, code=_ask("Recovery code of the office: "))
-            elif args.granted_by:
-                granter = session.scalar(select(Officer).where(Officer.username == args.granted_by.lower(),
-                                                               Officer.active.is_(True)))
-                if granter is None or granter.office_id != office.id:
-                    raise CommandError(f"no active officer {args.granted_by!r} in this office")
-                secret = _ask(f"Password of {granter.username}: ")
-                if not verify_password(granter.password_hash, secret):
-                    raise CommandError("wrong password")
-                try:
-                    private = load_private_key(unwrap_with_password(granter.wrapped_private_key, secret))
-                except DecryptionError:
-                    raise CommandError("wrong password") from None
-                keyring = officer_keyring(session, officer=granter, officer_private=private)
-            else:
+            if not (args.recovery or args.granted_by):
                 raise CommandError("a reading officer needs access: give --granted-by USERNAME or --recovery")
+            keyring, granter = _office_keyring(session, office, granted_by=args.granted_by, recovery=args.recovery)
         password = _new_password(f"Password for {args.username!r}: ")
         new = create_officer(session, office=office, username=args.username,
                              display_name=args.display_name or args.username, role=role, password=password,
@@ -288,6 +301,8 @@ def _rollup(database: Database, args: argparse.Namespace) -> None:
             raise CommandError(str(exc)) from None
     print(f"\nCounted {done.counted} rating(s) for {office.name}: {done.alerts} alert(s) raised, "
           f"{done.unreadable} unreadable.")
+
+
 def cmd_hospital_add(args: argparse.Namespace) -> None:
     from portal import department_lists as lists
     from portal.hospitals import HospitalForm, HospitalRefused, add_hospital
@@ -328,6 +343,48 @@ def cmd_hospital_add(args: argparse.Namespace) -> None:
     _print_officer(created.head.username, created.head.totp_secret or "", created.head.provisioning_uri)
     print("\nRECOVERY CODE of the hospital office — shown this once. Print it for the head's safe:")
     print(f"  {created.recovery_code}\n")
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> None:
+    settings = _settings()
+    database = _database(settings)
+    with database.transaction() as session:
+        office = _office(session, args.office)
+        keyring, granter = _office_keyring(session, office, granted_by=args.granted_by, recovery=args.recovery)
+        if granter is not None and granter.role is not Role.HEAD and not args.recovery:
+            raise CommandError("only the office head (or the recovery code) rotates the office key")
+        done = rotate_office_key(session, office=office, keyring=keyring, by=granter)
+    print(f"New key {done.key_id.hex()} for {office.name}; {done.retired} previous key(s) retired (they still open "
+          f"what was sealed to them).")
+    print(f"Granted to: {', '.join(done.officers_granted) or 'nobody'}. Every officer of the office logs in again.")
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    settings = _settings()
+    database = _database(settings)
+    info = take_backup(database, secret=settings.secret, out=Path(args.out))
+    print(f"Backup written to {info.path}: {info.submissions} submission(s), sha256 {info.sha256}.")
+    print("It holds sealed data only. Keep the deployment secret apart: without it the backup cannot be restored.")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    settings = _settings()
+    target = sqlite_path(make_engine(settings.database_url))
+    count = restore_backup(Path(args.backup), secret=settings.secret, target=target, force=args.force)
+    _database(settings)  # a backup of an older version is brought to the newest revision
+    print(f"Restored {count} submission(s) to {target}.")
+
+
+def cmd_purge(args: argparse.Namespace) -> None:
+    settings = _settings()
+    database = _database(settings)
+    periods = {SubmissionKind(kind): timedelta(days=days) for kind, days in settings.retention_days.items()}
+    with database.transaction() as session:
+        done = purge(session, periods=periods, now=utcnow(), dry_run=args.dry_run)
+    verb = "Would delete" if args.dry_run else "Deleted"
+    for kind, days in settings.retention_days.items():
+        print(f"{verb} {done.deleted.get(kind, 0)} {kind}(s) older than {days} days"
+              + (f"; {done.kept_open[kind]} older but still open, kept" if done.kept_open.get(kind) else ""))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -393,6 +450,24 @@ def build_parser() -> argparse.ArgumentParser:
     hadd.add_argument("--departments", required=True, metavar="FILE",
                       help="CSV or xlsx: department name, category (职能/临床/医技)")
     hadd.set_defaults(func=cmd_hospital_add)
+    rotate = sub.add_parser("rotate-key", help="give an office a new key pair; old submissions stay readable")
+    rotate.add_argument("--office", required=True, help="a hospital's short code, or 'authority'")
+    rotate_how = rotate.add_mutually_exclusive_group(required=True)
+    rotate_how.add_argument("--granted-by", metavar="USERNAME", help="the office head (password on stdin)")
+    rotate_how.add_argument("--recovery", action="store_true", help="the office's recovery code (on stdin)")
+    rotate.set_defaults(func=cmd_rotate_key, recovery=False)
+
+    backup = sub.add_parser("backup", help="write a consistent backup (sealed data only) with a manifest")
+    backup.add_argument("out", help="the backup file to create, e.g. portal-2025-06-01.hipbak")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="check a backup and put it in place (stop the portal first)")
+    restore.add_argument("backup", help="a file written by `portal backup`")
+    restore.add_argument("--force", action="store_true", help="replace the existing database")
+    restore.set_defaults(func=cmd_restore)
+
+    purge_cmd = sub.add_parser("purge", help="delete submissions past their retention period")
+    purge_cmd.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    purge_cmd.set_defaults(func=cmd_purge)
     return parser
 
 
@@ -400,7 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (CommandError, SettingsError, DatabaseError, OfficerError, RecoveryCodeError, AlreadyInitialised) as exc:
+    except (CommandError, SettingsError, DatabaseError, OfficerError, RecoveryCodeError, AlreadyInitialised,
+            BackupError, RotationError) as exc:
         print(f"portal: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from intake.rendering import render
+from intake.web_security import BodyTimedOut, BodyTooLarge
 from portal.office.guard import LoginRequired
 
 log = logging.getLogger("portal")
@@ -19,6 +20,7 @@ TITLES = {
     403: "没有权限",
     404: "页面不存在",
     405: "不支持该操作",
+    408: "请求超时",
     409: "内容无法解密",
     413: "提交的内容过大",
     429: "请求过于频繁",
@@ -29,6 +31,7 @@ EXPLANATIONS = {
     403: "您无权访问此页面，或表单已过期，请返回后刷新页面再试。",
     404: "您访问的页面不存在，请检查地址是否正确。",
     405: "该地址不支持这种请求方式。",
+    408: "连接过慢，提交没有完成，也没有保存任何内容。请检查网络后重新提交。",
     409: "这份内容与其存放位置不符或已被改动，无法解密。此次尝试已记入审计日志，请报告负责人。",
     413: "提交的内容超过了大小限制，请减少附件数量或大小后重试。",
     429: "请稍后再试。",
@@ -55,6 +58,16 @@ async def server_error(request: Request, exc: Exception) -> Response:
         return plain(500)
 
 
+async def body_too_large(request: Request, exc: Exception) -> Response:
+    # A body without a Content-Length that passed the limit while a handler was reading it.
+    return await http_error(request, HTTPException(status_code=413))
+
+
+async def body_timed_out(request: Request, exc: Exception) -> Response:
+    # A client that stopped sending its body mid-way (a slow-loris or a dropped phone connection).
+    return await http_error(request, HTTPException(status_code=408))
+
+
 async def login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse("/office/login", status_code=303)
 
@@ -73,6 +86,14 @@ async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await plain(413)(scope, receive, send)
 
 
+async def bad_request(scope: Scope, receive: Receive, send: Send) -> None:
+    await plain(400)(scope, receive, send)
+
+
+async def timed_out(scope: Scope, receive: Receive, send: Send) -> None:
+    await plain(408)(scope, receive, send)
+
+
 async def cross_site_refused(scope: Scope, receive: Receive, send: Send) -> None:
     await plain(403)(scope, receive, send)
 
@@ -80,5 +101,7 @@ async def cross_site_refused(scope: Scope, receive: Receive, send: Send) -> None
 EXCEPTION_HANDLERS = {
     HTTPException: http_error,
     LoginRequired: login_required,
+    BodyTooLarge: body_too_large,
+    BodyTimedOut: body_timed_out,
     Exception: server_error,
 }

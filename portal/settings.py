@@ -11,6 +11,8 @@ from pathlib import Path
 from crypto import OWASP_MINIMUM, Argon2Params
 
 ROOT = Path(__file__).resolve().parent.parent
+# Days a submission is kept (reports and hand-ins: once closed), by kind; PORTAL_RETENTION_<KIND>_DAYS changes one.
+DEFAULT_RETENTION_DAYS = {"report": 5 * 365, "handin": 5 * 365, "rating": 2 * 365}
 DEFAULT_HOME = Path("var")
 
 
@@ -53,6 +55,8 @@ class Settings:
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, "" for none):
     # behind nginx the throttles must count the client, not the proxy. Passed to uvicorn's forwarded_allow_ips.
     trusted_proxies: str = ""
+    retention_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
+    body_idle_seconds: float = 20.0  # a request body that stalls this long is refused with 408
 
     @property
     def templates_dir(self) -> Path:
@@ -125,6 +129,8 @@ def from_env() -> Settings:
         acceptance_notice_workdays=_workdays("PORTAL_ACCEPTANCE_NOTICE_WORKDAYS"),
         result_notice_workdays=_workdays("PORTAL_RESULT_NOTICE_WORKDAYS"),
         trusted_proxies=_trusted_proxies(),
+        retention_days=retention_days_from_env(),
+        body_idle_seconds=_idle_seconds_from_env(),
     )
 
 
@@ -150,3 +156,26 @@ def _workdays(name: str, default: int = 15, maximum: int = 90) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
         raise SettingsError(f"{name} must be a number of working days between 1 and {maximum}")
     return int(raw)
+
+
+def _idle_seconds_from_env() -> float:
+    typed = os.environ.get("PORTAL_BODY_IDLE_SECONDS", "20").strip()
+    try:
+        seconds = float(typed)
+    except ValueError:
+        seconds = 0.0
+    if not 0.5 <= seconds <= 600:
+        raise SettingsError("PORTAL_BODY_IDLE_SECONDS must be a number of seconds from 0.5 to 600")
+    return seconds
+
+
+def retention_days_from_env() -> dict[str, int]:
+    days = dict(DEFAULT_RETENTION_DAYS)
+    for kind in days:
+        name = f"PORTAL_RETENTION_{kind.upper()}_DAYS"
+        typed = os.environ.get(name, "").strip()
+        if typed:
+            if not typed.isdigit() or not 30 <= int(typed) <= 36500:
+                raise SettingsError(f"{name} must be a number of days from 30 to 36500")
+            days[kind] = int(typed)
+    return days

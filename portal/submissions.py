@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.models import Attachment, Department, Submission, SubmissionKind
-from intake.sealing import decode_payload, submission_context
+from intake.sealing import decode_payload, submission_context, tidy_payload
 from portal import audit
 from portal.auth import CurrentOfficer
 
@@ -82,5 +82,5 @@ def open_submission(session: Session, *, officer: CurrentOfficer, submission_id:
     attachments = session.scalar(select(func.count()).where(Attachment.submission_id == submission.id)) or 0
     audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="open_submission",
                  target=submission.id)
-    return OpenedSubmission(row=_row(submission, department), payload=decode_payload(plaintext),
+    return OpenedSubmission(row=_row(submission, department), payload=tidy_payload(decode_payload(plaintext)),
                             attachment_count=int(attachments))

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from crypto import CryptoError
 from intake.forms import read_form, text
+from intake.sealing import PayloadError
 from portal.casework import MAX_TEXT, CaseError, attachment_file, open_identity, reply, set_status
 from portal.office.guard import require_reader
 from portal.office.inbox import show_submission
@@ -32,7 +33,7 @@ async def identity(request: Request) -> Response:
             opened = open_identity(session, officer=officer, submission_id=request.path_params["submission_id"])
     except LookupError:
         raise HTTPException(status_code=404) from None
-    except CryptoError:
+    except (CryptoError, PayloadError):
         raise HTTPException(status_code=409) from None
     return show_submission(request, officer, extra={"identity": opened})
 
@@ -83,11 +84,14 @@ async def download(request: Request) -> Response:
             body = b"".join(chunks)
     except LookupError:
         raise HTTPException(status_code=404) from None
-    except CryptoError:
+    except (CryptoError, PayloadError):
         raise HTTPException(status_code=409) from None
     media = description.type if description.type in SAFE_TYPES else "application/octet-stream"
-    name = description.name or "attachment"
-    headers = {"content-disposition": f"attachment; filename=\"attachment\"; filename*=UTF-8''{quote(name)}"}
+    # The name is the server's (附件1.pdf) unless a browser-sealed envelope chose one: no folder, no control
+    # character, every byte outside RFC 5987's attr-chars percent-encoded (RFC 6266 filename*).
+    name = "".join(ch for ch in description.name if ch.isprintable()).replace("/", "_").replace("\\", "_")[:200]
+    headers = {"content-disposition": "attachment; filename=\"attachment\"; "
+                                      f"filename*=UTF-8''{quote(name or 'attachment', safe='')}"}
     return Response(body, media_type=media, headers=headers)
 
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from crypto import CryptoError
 from intake.rendering import render
+from intake.sealing import PayloadError
 from portal import audit
 from portal.auth import CurrentOfficer
 from portal.casework import case_of
@@ -40,7 +41,8 @@ def show_submission(request: Request, officer: CurrentOfficer, *, extra: dict[st
         with request.app.state.db.transaction() as session:
             opened = open_submission(session, officer=officer, submission_id=submission_id)
             case = case_of(session, officer=officer, opened=opened) if opened else None
-    except CryptoError:
+    except (CryptoError, PayloadError):
+        # Sealed to this office but not a payload (a hand-made envelope), or tampered with: logged, never a 500.
         with request.app.state.db.transaction() as session:
             audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="decryption_failed",
                          target=submission_id)
