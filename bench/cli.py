@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from bench import deployment as deployments
 from bench import environment, load, micro, report, traps
-from bench.scenarios import SCENARIOS, Context, Scenario, form_bodies
+from bench.scenarios import MULTIPART_BOUNDARY, SCENARIOS, Context, Scenario, form_bodies
 from bench.servers import HOST, Server, ServerError
 from portal.db import make_engine
 
@@ -86,7 +86,8 @@ def _request(scenario: Scenario, server: Server, dep: deployments.Deployment | N
     headers = {"Cookie": cookie, "Sec-Fetch-Site": "same-origin"}
     bodies: tuple[bytes, ...] = ()
     if scenario.body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers["Content-Type"] = (f"multipart/form-data; boundary={MULTIPART_BOUNDARY}" if scenario.multipart
+                                   else "application/x-www-form-urlencoded")
         placeholder = Context(code="x", hospital_id=0, department_id=0, office_public_key=b"")
         bodies = form_bodies(scenario, ctx or placeholder, csrf[1])
     path = scenario.path.format(code=dep.patient_code if dep else "")

@@ -43,11 +43,13 @@ def wrk_path() -> str | None:
 
 
 def _lua_string(raw: bytes) -> str:
-    text = raw.decode("ascii")  # form bodies are URL-encoded, so ASCII
-    level = 1
-    while f"]{'=' * level}]" in text:
-        level += 1
-    return f"[{'=' * level}[{text}]{'=' * level}]"
+    """A Lua string literal of these exact bytes (multipart bodies carry CRLF and UTF-8, which a long bracket
+    string would not keep: Lua rewrites its line ends)."""
+    out = []
+    for byte in raw:
+        char = chr(byte)
+        out.append(char if 32 <= byte < 127 and char not in '"\\' else f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
 
 
 def wrk_script(request: Request) -> str:

@@ -68,6 +68,7 @@ class Scenario:
     goal: Goal | None = None
     smoke: bool = True  # part of the seconds-long CI run
     variants: int = 64  # distinct bodies cycled through
+    multipart: bool = False  # sent as multipart/form-data (the report form's upload path)
     note: str = ""
     tags: frozenset[str] = field(default_factory=frozenset)
 
@@ -75,6 +76,19 @@ class Scenario:
 def rating_form(ctx: Context, rng: random.Random) -> dict[str, str]:
     """A plausible server-sealed rating: a few answers on a 1-5 scale and sometimes a comment."""
     answers = {f"q{n}": str(rng.randint(1, 5)) for n in range(1, 7)}
+    if rng.random() < 0.2:
+        answers["comment"] = "医生态度很好，没有收红包。"
+    return answers
+
+
+def questionnaire(ctx: Context, rng: random.Random) -> dict[str, str]:
+    """The real rating form (intake/questionnaire.py): seven answers, sometimes a comment."""
+    answers = {
+        "overall": str(rng.randint(1, 5)), "red_envelope": rng.choice(["no", "no", "no", "unsure", "yes"]),
+        "outside_purchase": rng.choice(["no", "no", "yes"]), "unnecessary": rng.choice(["no", "no", "unsure"]),
+        "fees_clear": str(rng.randint(1, 5)), "attitude": str(rng.randint(1, 5)),
+        "recommend": rng.choice(["definitely", "probably", "probably_not", "definitely_not"]),
+    }
     if rng.random() < 0.2:
         answers["comment"] = "医生态度很好，没有收红包。"
     return answers
@@ -105,20 +119,31 @@ SCENARIOS: list[Scenario] = [
     Scenario("probe: submission with receipt (one Argon2id)", "portal", "POST", "/bench/receipt/{code}",
              body=report_form, reference="seal",
              goal=Goal(min_rps=80, text=">= 80/s, 0 errors (report-with-receipt goal)")),
-    # When the product endpoints land, each is one entry, e.g.:
-    # Scenario("ratings intake, server-sealed", "portal", "POST", "/q/{code}/rate", body=rating_form,
-    #          reference="seal", goal=Goal(min_rps=2000, max_p99_ms=50, text=">= 2,000/s, p99 < 50 ms")),
-    # Scenario("ratings intake, sealed in the browser", "portal", "POST", "/q/{code}/rate",
-    #          body=lambda ctx, rng: {"sealed": ctx.presealed(SubmissionKind.RATING, rating_form(ctx, rng))},
-    #          reference="seal", goal=Goal(min_rps=2500, text=">= 2,500/s")),
+    # The product's own intake endpoints.
+    Scenario("ratings intake, server-sealed (POST /q/{code}/rate)", "portal", "POST", "/q/{code}/rate",
+             body=questionnaire, reference="seal",
+             goal=Goal(min_rps=2000, max_p99_ms=50, text=">= 2,000/s, p99 < 50 ms, 0 errors")),
+    Scenario("ratings intake, sealed in the browser", "portal", "POST", "/q/{code}/rate",
+             body=lambda ctx, rng: {"envelope": ctx.presealed(SubmissionKind.RATING, questionnaire(ctx, rng))},
+             reference="seal", goal=Goal(min_rps=2500, text=">= 2,500/s")),
+    Scenario("report intake with receipt, no JavaScript (POST /report/{code})", "portal", "POST", "/report/{code}",
+             body=lambda ctx, rng: {"category": "red_envelope", **report_form(ctx, rng)}, reference="seal",
+             goal=Goal(min_rps=80, text=">= 80/s, 0 errors"), multipart=True),
 ]
+
+
+MULTIPART_BOUNDARY = "hipbenchboundary7f3a"
+
+
+def _multipart(fields: dict[str, str]) -> bytes:
+    parts = [f'--{MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+             for name, value in fields.items()]
+    return ("".join(parts) + f"--{MULTIPART_BOUNDARY}--\r\n").encode("utf-8")
 
 
 def form_bodies(scenario: Scenario, ctx: Context, csrf_token: str) -> tuple[bytes, ...]:
     if scenario.body is None:
         return ()
     rng = random.Random(scenario.name)  # the same bodies in every run
-    return tuple(
-        urlencode({**scenario.body(ctx, rng), "csrf_token": csrf_token}).encode("ascii")
-        for _ in range(scenario.variants)
-    )
+    encode = _multipart if scenario.multipart else (lambda f: urlencode(f).encode("ascii"))
+    return tuple(encode({**scenario.body(ctx, rng), "csrf_token": csrf_token}) for _ in range(scenario.variants))

@@ -120,8 +120,11 @@ async def rating_submit(request: Request) -> Response:
     rating = RatingInput(hospital_id=place.hospital_id, department_id=department_id, filled=filled,
                          envelope=envelope, code=code)
     with request.app.state.db.transaction() as session:
-        stored = submit_rating(session, rating, client=client, pepper=pepper, now=utcnow())
-        report_code = department_poster(session, hospital_id=place.hospital_id, department_id=department_id)
+        stored = submit_rating(session, rating, client=client, pepper=pepper, now=utcnow(),
+                               open_per_hour=request.app.state.settings.open_ratings_per_hour)
+        # A department's own poster is already the right one; only a hospital-wide poster needs the lookup.
+        report_code = place.code if department_id == place.department_id else department_poster(
+            session, hospital_id=place.hospital_id, department_id=department_id)
     if stored.outcome is Outcome.CODE_REFUSED:
         return _refused(request, place, values, typed_code, department_id, {"code": CODE_REFUSED}, None, 400,
                         wants_json)

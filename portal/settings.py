@@ -56,6 +56,7 @@ class Settings:
     # behind nginx the throttles must count the client, not the proxy. Passed to uvicorn's forwarded_allow_ips.
     trusted_proxies: str = ""
     retention_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
+    open_ratings_per_hour: int = 30  # open-poster ratings per client address and hour (see intake/ratings.py)
     body_idle_seconds: float = 20.0  # a request body that stalls this long is refused with 408
 
     @property
@@ -131,7 +132,17 @@ def from_env() -> Settings:
         trusted_proxies=_trusted_proxies(),
         retention_days=retention_days_from_env(),
         body_idle_seconds=_idle_seconds_from_env(),
+        open_ratings_per_hour=_count("PORTAL_OPEN_RATINGS_PER_HOUR", default=30),
     )
+
+
+def _count(name: str, *, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive whole number")
+    return int(raw)
 
 
 def _trusted_proxies() -> str:
