@@ -10,18 +10,21 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from intake.certificates import encode_signature
+from intake.db import this_hour
 from intake.handin_models import HandIn, HandInCertificate
 from intake.models import Attachment, Audience, Hospital, Office, OfficeKind, Poster, Submission
 from intake.posters import ensure_posters
 from portal.app import PortalApp
 from portal.bootstrap import Initialised
 from portal.db import Database
-from portal.keyring import create_office, recovery_keyring
-from portal.models import Role
+from portal.keyring import create_office, current_key, recovery_keyring
+from portal.models import Officer, Role
 from portal.officers import create_officer, give_access
+from portal.rating_alerts import raise_alert
 from portal.settings import Settings
 from tests.handin_helpers import register, staff_poster
 from tests.helpers import PASSWORD, OfficerActions, csrf_of
+from tests.portal.workbench_support import clue_form, store_report
 from tests.reporting import FULL_REPORT, Reporter, poster_code, receipt_on, tiny_pdf
 
 BASE_URL = "http://testserver"
@@ -38,9 +41,13 @@ class Cast:
     values: dict[str, str]
     receipts: dict[str, str] = field(default_factory=dict)
     totp: dict[str, str] = field(default_factory=dict)
+    # Where a change can be made only once (handle an alert, void a batch, remove an account, link a report), each
+    # person who may make it gets a record of their own, so that the second one's cell is not "already done".
+    own: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def fill(self, path: str) -> str:
-        return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: self.values[m.group(1)], path)
+    def fill(self, path: str, person: str | None = None) -> str:
+        values = {**self.values, **self.own.get(person or "", {})}
+        return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 
 
 def _officer(db: Database, settings: Settings, *, office: Office, username: str, role: Role,
@@ -143,4 +150,66 @@ def assemble(app: PortalApp, db: Database, settings: Settings, deployment: Initi
     values = {"code": code, "staff_code": staff_code, "code_2": patient_code_2 or "", "submission_id": report_a,
               "attachment_id": attachment or "", "handin_id": handin_id, "number": registration.number,
               "sig": encode_signature(signature)}
-    return Cast(clients=clients, values=values, receipts=receipts, totp=totp)
+    values |= workbench_records(db, settings, deployment, head, report_a=report_a, department_id=department_id)
+    own = {person: {"link_report": store_report(db, deployment, _Department(department_id), f"并入线索-{person}"),
+                    "alert_id": _alert(db, deployment),
+                    "batch_id": _batch(head),
+                    "leaver_id": _account(db, settings, deployment.office, f"leaver-{person}", Role.OFFICER, None)}
+           for person in ("officer_1", "head_1", "admin")}
+    return Cast(clients=clients, values=values, receipts=receipts, totp=totp, own=own)
+
+
+@dataclass(frozen=True)
+class _Department:
+    id: int | None
+
+
+def _clue(head: TestClient, form: dict[str, str]) -> str:
+    page = head.get("/office/clues/new")
+    created = head.post("/office/clues/new", data={"csrf_token": csrf_of(page.text), **form}, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    return created.headers["location"].split("/")[-1].split("?")[0]
+
+
+def _batch(head: TestClient) -> str:
+    """A batch of rating codes issued on the codes page, as an officer does."""
+    page = head.get("/office/ratings/codes")
+    issued = head.post("/office/ratings/codes", data={"csrf_token": csrf_of(page.text), "label": "门诊收费处",
+                                                      "size": "3", "department": ""}, follow_redirects=False)
+    assert issued.status_code == 303, issued.text
+    return issued.headers["location"].split("/")[-2]
+
+
+def _alert(db: Database, deployment: Initialised) -> str:
+    """A rating alert of hospital 1 (a red envelope was asked for), raised as the rollup raises it."""
+    with db.transaction() as session:
+        return raise_alert(session, office_key=current_key(session, deployment.office.id),
+                           hospital_id=deployment.hospital.id, department_id=None, created_hour=this_hour(),
+                           submission_id=None, answers={"red_envelope": "yes"}, comment="评价线索").id
+
+
+def _account(db: Database, settings: Settings, office: Office, username: str, role: Role,
+             recovery_code: str | None) -> str:
+    _officer(db, settings, office=office, username=username, role=role, recovery_code=recovery_code)
+    with db.transaction() as session:
+        return str(session.scalar(select(Officer.id).where(Officer.username == username)))
+
+
+def workbench_records(db: Database, settings: Settings, deployment: Initialised, head: TestClient, *,
+                      report_a: str, department_id: int | None) -> dict[str, str]:
+    """Hospital 1's clue (made from reporter A's report), a clue to pass up, an alert, a batch of rating codes,
+    accounts to grant and reset; and the authority's office id, hospital 1's recovery code."""
+    return {
+        "clue_id": _clue(head, clue_form(submission_id=report_a)),
+        "transfer_clue_id": _clue(head, clue_form(summary="待上报的线索")),
+        "link_report": store_report(db, deployment, _Department(department_id), "并入线索"),
+        "alert_id": _alert(db, deployment),
+        "batch_id": _batch(head),
+        # Made by an administrator: an account without the office keys, for the head to grant.
+        "grantee_id": _account(db, settings, deployment.office, "grantee", Role.OFFICER, None),
+        "reset_id": _account(db, settings, deployment.office, "forgetful", Role.OFFICER,
+                             deployment.hospital_recovery_code),
+        "leaver_id": _account(db, settings, deployment.office, "leaver", Role.OFFICER, None),
+        "authority_office_id": str(deployment.authority.id),
+        "recovery_code": deployment.hospital_recovery_code,
+    }

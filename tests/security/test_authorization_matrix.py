@@ -13,13 +13,26 @@ import hmac
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from intake.rating_models import Rating, RatingCodeBatch
 from portal.app import PortalApp, route_table
+from portal.clue_models import ClueReport
+from portal.db import Database
+from portal.models import KeyGrant, Officer
+from portal.rating_models import AlertStatus, RatingAlert
+from portal.region_models import ClueTransfer
 from tests.handin_helpers import valid_form
+from tests.helpers import PASSWORD
+from tests.portal.workbench_support import clue_form
+from tests.rating_helpers import GOOD
 from tests.reporting import FULL_REPORT
 from tests.security.cast import MARK_A, PEOPLE, REPLY_A, Cast, assemble
+
+RATING = {**GOOD, "comment": "", "code": ""}
+NEW_PASSWORD = "matrix-new-password-PERSON"
 
 # How each route is called: the path with real ids, the body ("form", "multipart" or None) and its fields.
 # Then what each person gets, in the order of PEOPLE:
@@ -76,6 +89,97 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None, dict[str, str], str]] = {
         "303 303 303 303 404 303 403 404"),
     ("GET", "/office/handins/{submission_id:str}/certificate.pdf"): (
         "/office/handins/{handin_id}/certificate.pdf", None, {}, "303 303 303 200 404 200 403 404"),
+    ("GET", "/q/{code:str}/rate"): ("/q/{code}/rate", None, {}, "200 200 200 200 200 200 200 200"),
+    ("POST", "/q/{code:str}/rate"): ("/q/{code}/rate", "form", RATING, "303 303 303 303 303 303 303 303"),
+    ("GET", "/q/{code:str}/rate/thanks"): ("/q/{code}/rate/thanks?sealed=server", None, {},
+                                           "200 200 200 200 200 200 200 200"),
+    # The ratings pages read sealed counters and alerts: the office's readers only. The authority takes no ratings
+    # (no hospital of its own: 404); its list of alerts is its own office's, empty.
+    ("GET", "/office/ratings"): ("/office/ratings", None, {}, "303 303 303 200 200 200 403 404"),
+    ("POST", "/office/ratings/rollup"): ("/office/ratings/rollup", "form", {}, "303 303 303 303 303 303 403 404"),
+    ("GET", "/office/ratings/export.xlsx"): ("/office/ratings/export.xlsx", None, {},
+                                             "303 303 303 200 200 200 403 404"),
+    ("GET", "/office/ratings/alerts"): ("/office/ratings/alerts", None, {}, "303 303 303 200 200 200 403 200"),
+    ("POST", "/office/ratings/alerts/{alert_id:str}/handled"): (
+        "/office/ratings/alerts/{alert_id}/handled", "form", {}, "303 303 303 303 404 303 403 404"),
+    ("GET", "/office/ratings/codes"): ("/office/ratings/codes", None, {}, "303 303 303 200 200 200 403 404"),
+    ("POST", "/office/ratings/codes"): ("/office/ratings/codes", "form",
+                                        {"label": "出院结算 PERSON", "size": "2", "department": ""},
+                                        "303 303 303 303 303 303 403 404"),
+    ("GET", "/office/ratings/codes/{batch_id:int}/sheet"): (
+        "/office/ratings/codes/{batch_id}/sheet", None, {}, "303 303 303 200 404 200 403 404"),
+    ("GET", "/office/ratings/codes/{batch_id:int}/codes.csv"): (
+        "/office/ratings/codes/{batch_id}/codes.csv", None, {}, "303 303 303 200 404 200 403 404"),
+    ("POST", "/office/ratings/codes/{batch_id:int}/void"): (
+        "/office/ratings/codes/{batch_id}/void", "form", {}, "303 303 303 303 404 303 403 404"),
+    # The workbench: every reader works on their own office's lists; one clue of hospital 1 is refused to others.
+    ("GET", "/office/work"): ("/office/work?show=all", None, {}, "303 303 303 200 200 200 403 200"),
+    # A foreign item among the ticked ones is refused input (400), the same answer as for an unknown one.
+    ("POST", "/office/work/assign"): ("/office/work/assign", "form",
+                                      {"item": "report:{submission_id}", "assignee_id": ""},
+                                      "303 303 303 303 400 303 403 400"),
+    ("GET", "/office/clues"): ("/office/clues", None, {}, "303 303 303 200 200 200 403 200"),
+    ("GET", "/office/clues/new"): ("/office/clues/new", None, {}, "303 303 303 200 200 200 403 200"),
+    ("POST", "/office/clues/new"): ("/office/clues/new", "form", clue_form(summary="新线索 PERSON"),
+                                    "303 303 303 303 303 303 403 303"),
+    ("POST", "/office/clues/link"): ("/office/clues/link", "form",
+                                     {"submission_id": "{link_report}", "clue_id": "{clue_id}"},
+                                     "303 303 303 303 403 303 403 403"),
+    ("GET", "/office/clues/{clue_id:int}"): ("/office/clues/{clue_id}", None, {}, "303 303 303 200 403 200 403 403"),
+    # Saved as it stands (no change, so the version stays and the next person's form is not stale).
+    ("POST", "/office/clues/{clue_id:int}"): ("/office/clues/{clue_id}", "form",
+                                              {**clue_form(), "version": "1"}, "303 303 303 303 403 303 403 403"),
+    ("POST", "/office/clues/{clue_id:int}/notices"): (
+        "/office/clues/{clue_id}/notices", "form", {"submission_id": "{submission_id}", "kind": "acceptance",
+                                                    "via": "phone"}, "303 303 303 303 403 303 403 403"),
+    # 上报: the head of the clue's office, holding its key.
+    ("POST", "/office/clues/{clue_id:int}/transfer"): (
+        "/office/clues/{transfer_clue_id}/transfer", "form", {"to_office_id": "{authority_office_id}"},
+        "303 303 303 403 403 303 403 403"),
+    ("GET", "/office/transfers"): ("/office/transfers", None, {}, "303 303 303 200 200 200 403 200"),
+    ("GET", "/office/exports"): ("/office/exports", None, {}, "303 303 303 200 200 200 403 200"),
+    ("GET", "/office/exports/ledger.xlsx"): ("/office/exports/ledger.xlsx", None, {},
+                                             "303 303 303 200 200 200 403 200"),
+    ("GET", "/office/exports/summary.xlsx"): ("/office/exports/summary.xlsx", None, {},
+                                              "303 303 303 200 200 200 403 200"),
+    ("GET", "/office/exports/quarterly.xlsx"): ("/office/exports/quarterly.xlsx?year=2025&quarter=4", None, {},
+                                                "303 303 303 200 200 200 403 200"),
+    # The audit log is the head's.
+    ("GET", "/office/audit"): ("/office/audit", None, {}, "303 303 303 403 403 200 403 403"),
+    ("POST", "/office/audit/verify"): ("/office/audit/verify", "form", {}, "303 303 303 403 403 200 403 403"),
+    # The region: any officer of the authority; hospitals are added by the authority's administrator only (the
+    # cast's administrator is hospital 1's).
+    ("GET", "/office/region"): ("/office/region", None, {}, "303 303 303 403 403 403 403 200"),
+    ("POST", "/office/region/verify"): ("/office/region/verify", "form", {}, "303 303 303 403 403 403 403 303"),
+    ("GET", "/office/region/quarterly.xlsx"): ("/office/region/quarterly.xlsx", None, {},
+                                               "303 303 303 403 403 403 403 200"),
+    ("GET", "/office/hospitals"): ("/office/hospitals", None, {}, "303 303 303 403 403 403 403 403"),
+    ("GET", "/office/hospitals/new"): ("/office/hospitals/new", None, {}, "303 303 303 403 403 403 403 403"),
+    ("POST", "/office/hospitals"): ("/office/hospitals", "form",
+                                    {"name": "示例市第三人民医院", "code": "city3", "hotline": "",
+                                     "head_username": "wang3", "head_name": "王主任",
+                                     "departments": "名称,类别\n骨科,临床"},
+                                    "303 303 303 403 403 403 403 403"),
+    # Accounts: the head and the administrator of the office (the administrator creates accounts without keys, only
+    # the head grants keys); everyone changes their own password.
+    ("GET", "/office/officers"): ("/office/officers", None, {}, "303 303 303 403 403 200 200 403"),
+    ("GET", "/office/officers/{officer_id:int}/reset"): ("/office/officers/{reset_id}/reset", None, {},
+                                                         "303 303 303 403 403 200 200 403"),
+    ("GET", "/office/password"): ("/office/password", None, {}, "303 303 303 200 200 200 200 200"),
+    # Next: these change accounts.
+    ("POST", "/office/officers"): ("/office/officers", "form",
+                                   {"username": "new-PERSON", "display_name": "新干部", "role": "officer"},
+                                   "303 303 303 403 403 200 200 403"),
+    ("POST", "/office/officers/{officer_id:int}/grant"): ("/office/officers/{grantee_id}/grant", "form", {},
+                                                          "303 303 303 403 403 303 403 403"),
+    ("POST", "/office/officers/{officer_id:int}/reset"): (
+        "/office/officers/{reset_id}/reset", "form", {"recovery_code": "{recovery_code}"},
+        "303 303 303 403 403 200 200 403"),
+    ("POST", "/office/officers/{officer_id:int}/remove"): ("/office/officers/{leaver_id}/remove", "form", {},
+                                                           "303 303 303 403 403 303 303 403"),
+    ("POST", "/office/password"): ("/office/password", "form",
+                                   {"old": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD},
+                                   "303 303 303 200 200 200 200 200"),
     # Last: these end the person's session.
     ("POST", "/follow/end"): ("/follow/end", "form", {}, "303 303 303 303 303 303 303 303"),
     ("POST", "/office/logout"): ("/office/logout", "form", {}, "303 303 303 303 303 303 303 303"),
@@ -100,13 +204,15 @@ def csrf_for(app: PortalApp, client: TestClient) -> str:
 def call(app: PortalApp, cast: Cast, person: str, method: str, path: str, body: str | None,
          fields: dict[str, str]) -> int:
     client = cast.clients[person]
-    url = cast.fill(path)
+    url = cast.fill(path, person)
     if method == "GET":
         return client.get(url, follow_redirects=False).status_code
     if not client.cookies.get("hip_csrf"):
         client.get("/")
     # Placeholders: today's date; the person's name where a shared value would trip a per-account throttle.
-    fields = {name: (date.today().isoformat() if value == "TODAY" else value.replace("PERSON", person.replace("_", "")))
+    # Ids in a field are filled like the path's.
+    fields = {name: (date.today().isoformat() if value == "TODAY"
+                     else cast.fill(value.replace("PERSON", person.replace("_", "")), person))
               for name, value in fields.items()}
     if path == "/q/{staff_code}/handin":
         fields = valid_form()
@@ -131,7 +237,7 @@ def cast(app, db, settings, deployment, client) -> Cast:  # type: ignore[no-unty
     return assemble(app, db, settings, deployment)
 
 
-def test_every_person_gets_the_expected_status_on_every_route(app, cast):
+def test_every_person_gets_the_expected_status_on_every_route(app, db, cast):
     # First what the statuses cannot show: whose content a 200 carries.
     view_a = cast.clients["reporter_a"].get("/follow/view").text
     view_b = cast.clients["reporter_b"].get("/follow/view").text
@@ -151,3 +257,37 @@ def test_every_person_gets_the_expected_status_on_every_route(app, cast):
                 deviations.append(f"{person:11} {method:4} {path}: expected {want}, got {got}")
     assert cells == len(MATRIX) * len(PEOPLE)
     assert not deviations, "\n".join(deviations)
+    changes_were_made_by_exactly_those_allowed(db, cast)
+
+
+def changes_were_made_by_exactly_those_allowed(db: Database, cast: Cast) -> None:
+    """What a 303 on a state-changing route cannot show: the change happened, and only for those allowed."""
+    own = {person: cast.own[person] for person in ("officer_1", "head_1", "admin")}
+    with db.transaction() as session:
+        # 上报 by the head: the clue now has a record of its move to the authority.
+        moved = session.scalar(select(ClueTransfer)
+                               .where(ClueTransfer.from_clue_id == int(cast.values["transfer_clue_id"])))
+        assert moved is not None and moved.to_office_id == int(cast.values["authority_office_id"])
+        # Reports joined to hospital 1's clue by its two readers, the one the others tried is not.
+        linked = set(session.scalars(select(ClueReport.submission_id)
+                                     .where(ClueReport.clue_id == int(cast.values["clue_id"]))))
+        assert {own["officer_1"]["link_report"], own["head_1"]["link_report"]} <= linked
+        assert cast.values["link_report"] not in linked
+        # Alerts handled and batches voided by hospital 1's readers; the shared ones, tried by others, untouched.
+        status = dict(session.execute(select(RatingAlert.id, RatingAlert.status)).all())
+        assert status[own["officer_1"]["alert_id"]] == status[own["head_1"]["alert_id"]] == AlertStatus.HANDLED
+        assert status[cast.values["alert_id"]] == AlertStatus.NEW
+        voided = dict(session.execute(select(RatingCodeBatch.id, RatingCodeBatch.voided_at)).all())
+        assert voided[int(own["officer_1"]["batch_id"])] and voided[int(own["head_1"]["batch_id"])]
+        assert voided[int(cast.values["batch_id"])] is None
+        # Accounts: the head granted the keyless account; the head and the administrator each removed one; the
+        # account the administrator created holds no key, the head's holds the office's.
+        officers = {o.username: o for o in session.scalars(select(Officer))}
+        keys = dict(session.execute(select(KeyGrant.officer_id, func.count()).group_by(KeyGrant.officer_id)).all())
+        assert keys.get(officers["grantee"].id, 0) >= 1
+        assert not officers["leaver-head_1"].active and not officers["leaver-admin"].active
+        assert officers["leaver"].active
+        assert keys.get(officers["new-head1"].id, 0) >= 1 and keys.get(officers["new-admin"].id, 0) == 0
+        assert not {"new-officer1", "new-officer2", "new-authority"} & set(officers)
+        # One rating per person (the form is public).
+        assert session.scalar(select(func.count()).select_from(Rating)) == len(PEOPLE)

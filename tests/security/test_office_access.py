@@ -123,6 +123,8 @@ def test_the_authority_s_officer_reads_nothing_of_a_hospital_s_own_work(app, db,
         allowed = {403, 404} if path.startswith(ONE_ITEM) else {403}
         assert response.status_code in allowed, f"{method} {path}: {response.status_code}"
         assert "本院" not in response.text
+    # The authority has no hospital and takes no ratings: its navigation offers no ratings page (they answer 404).
+    assert 'href="/office/ratings' not in client.get("/office/").text
     for page in ("/office/work?show=all", "/office/clues", "/office/audit", "/office/transfers", "/office/region"):
         response = client.get(page)
         assert response.status_code == 200 and scene["submission_id"] not in response.text
