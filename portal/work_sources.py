@@ -1,4 +1,5 @@
-"""More kinds of work for the unified inbox: hand-ins waiting for the office, and reporters who wrote back."""
+"""More kinds of work for the unified inbox: hand-ins waiting for the office, reporters who wrote back, and rating
+alerts (a rating that says a red envelope was asked for, or carries a comment)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from intake.conversation import Message, MessageKind
 from intake.handin_models import HandIn, HandInState
 from intake.labels import HANDIN_STATE
 from intake.models import Department, Submission
+from portal.rating_models import AlertStatus, RatingAlert
 from portal.workbench import InboxItem, WorkContext, register_source
 
 
@@ -69,5 +71,27 @@ def _reply_of(session: Session, ref: str, office_id: int) -> bool:
     return session.scalar(select(Submission.office_id).where(Submission.id == ref)) == office_id
 
 
+def rating_alert_source(session: Session, ctx: WorkContext) -> list[InboxItem]:
+    """Rating alerts not yet handled; their answers stay sealed until the alerts page opens them."""
+    rows = session.execute(
+        select(RatingAlert, Department.name)
+        .outerjoin(Department, Department.id == RatingAlert.department_id)
+        .where(RatingAlert.office_id == ctx.office_id, RatingAlert.status == AlertStatus.NEW)
+        .order_by(RatingAlert.created_hour.desc())
+        .limit(2000)
+    ).all()
+    return [
+        InboxItem(kind="rating_alert", ref=a.id, url="/office/ratings/alerts", received=a.created_hour,
+                  department_id=a.department_id, department=name or "", category=None, status="new",
+                  status_label="评价线索", finished=False, assignee_id=ctx.assignments.get(("rating_alert", a.id)))
+        for a, name in rows
+    ]
+
+
+def _rating_alert_of(session: Session, ref: str, office_id: int) -> bool:
+    return session.scalar(select(RatingAlert.office_id).where(RatingAlert.id == ref)) == office_id
+
+
 register_source("handin", "红包上缴登记", handin_source, _handin_of)
+register_source("rating_alert", "评价线索", rating_alert_source, _rating_alert_of)
 register_source("reply", "举报人补充", reply_source, _reply_of)
