@@ -200,14 +200,19 @@ def _office_keyring(session: Session, office: Office, *, granted_by: str | None,
     granter = session.scalar(select(Officer).where(Officer.username == granted_by.lower(), Officer.active.is_(True)))
     if granter is None or granter.office_id != office.id:
         raise CommandError(f"no active officer {granted_by!r} in this office")
-    secret = _ask(f"Password of {granter.username}: ")
-    if not verify_password(granter.password_hash, secret):
-        raise CommandError("wrong password")
+    return _open_with_password(session, granter, wrong="wrong password"), granter
+
+
+def _open_with_password(session: Session, officer: Officer, *, wrong: str) -> Keyring:
+    """The office keys an officer holds, opened with the password typed on stdin."""
+    secret = _ask(f"Password of {officer.username}: ")
+    if not verify_password(officer.password_hash, secret):
+        raise CommandError(wrong)
     try:
-        private = load_private_key(unwrap_with_password(granter.wrapped_private_key, secret))
+        private = load_private_key(unwrap_with_password(officer.wrapped_private_key, secret))
     except DecryptionError:
-        raise CommandError("wrong password") from None
-    return officer_keyring(session, officer=granter, officer_private=private), granter
+        raise CommandError(wrong) from None
+    return officer_keyring(session, officer=officer, officer_private=private)
 
 
 def cmd_officer_add(args: argparse.Namespace) -> None:
@@ -260,16 +265,13 @@ def _officer_or_recovery_keyring(session: object, args: argparse.Namespace) -> t
         raise CommandError("give --username OFFICER (asks for the password) or --recovery")
     officer = session.scalar(select(Officer).where(Officer.username == args.username.lower(),
                                                    Officer.active.is_(True)))
-    secret = _ask(f"Password of {args.username}: ")
-    if officer is None or not verify_password(officer.password_hash, secret):
+    if officer is None:
+        _ask(f"Password of {args.username}: ")  # asked all the same: the answer tells nothing
         raise CommandError("unknown officer or wrong password")
-    try:
-        private = load_private_key(unwrap_with_password(officer.wrapped_private_key, secret))
-    except DecryptionError:
-        raise CommandError("unknown officer or wrong password") from None
+    keyring = _open_with_password(session, officer, wrong="unknown officer or wrong password")
     office = session.get(Office, officer.office_id)
     assert office is not None
-    return office, officer_keyring(session, officer=officer, officer_private=private), officer.id
+    return office, keyring, officer.id
 
 
 def cmd_rollup(args: argparse.Namespace) -> None:
