@@ -6,13 +6,27 @@ import re
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import update
+from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
+from intake.models import Audience, Department, Poster
 from portal.db import Database
 from portal.models import Officer
 
 PASSWORD = "correct horse battery staple"
+
+
+def poster_code(db: Database, *, department_name: str | None, audience: Audience = Audience.PATIENT) -> str:
+    """The code printed on a poster: a department's (by name) or the hospital-wide one (None)."""
+    with db.transaction() as session:
+        query = select(Poster.code).where(Poster.audience == audience)
+        if department_name is None:
+            query = query.where(Poster.department_id.is_(None))
+        else:
+            query = query.join(Department).where(Department.name == department_name)
+        code = session.scalar(query)
+        assert code
+        return code
 
 
 def csrf_of(html: str) -> str:

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from crypto import load_private_key, unwrap_with_password
-from intake.models import Audience, Department, Poster, Submission
+from intake.models import Department, Submission
 from intake.questionnaire import FilledRating
 from intake.rating_models import Rating
 from intake.ratings import RatingInput, submit_rating
 from portal.db import Database
 from portal.keyring import Keyring, officer_keyring
 from portal.models import Officer
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, poster_code
 
 GOOD = {"overall": "5", "red_envelope": "no", "outside_purchase": "no", "unnecessary": "no", "fees_clear": "4",
         "attitude": "5", "recommend": "definitely"}
@@ -40,15 +40,7 @@ def department_id(db: Database, name: str) -> int:
 
 
 def patient_poster(db: Database, department_name: str | None) -> str:
-    with db.transaction() as session:
-        query = select(Poster.code).where(Poster.audience == Audience.PATIENT)
-        if department_name is None:
-            query = query.where(Poster.department_id.is_(None))
-        else:
-            query = query.join(Department).where(Department.name == department_name)
-        code = session.scalar(query)
-        assert code
-        return code
+    return poster_code(db, department_name=department_name)
 
 
 def store_rating(db: Database, deployment, *, department: int | None, answers: Mapping[str, str],  # type: ignore[no-untyped-def]

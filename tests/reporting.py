@@ -7,27 +7,18 @@ import re
 from dataclasses import dataclass
 
 from PIL import Image
-from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from intake.models import Audience, Department, Poster
 from portal.db import Database
 from portal.keyring import recovery_keyring
 from portal.models import Role
 from portal.officers import NewOfficer, create_officer, give_access
 from tests.helpers import PASSWORD, csrf_of
+from tests.helpers import poster_code as patient_poster_code
 
 
 def poster_code(db: Database, *, department_name: str | None = "心血管内科") -> str:
-    with db.transaction() as session:
-        query = select(Poster.code).where(Poster.audience == Audience.PATIENT)
-        if department_name is None:
-            query = query.where(Poster.department_id.is_(None))
-        else:
-            query = query.join(Department).where(Department.name == department_name)
-        code = session.scalar(query)
-        assert code
-        return code
+    return patient_poster_code(db, department_name=department_name)
 
 
 def receipt_on(html: str) -> str:

@@ -5,19 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from intake.db import utcnow
-from intake.models import Audience, Department, Poster
-
-
-def poster_code(db, *, department_name: str | None, audience: Audience) -> str:
-    with db.transaction() as session:
-        query = select(Poster.code).where(Poster.audience == audience)
-        if department_name is None:
-            query = query.where(Poster.department_id.is_(None))
-        else:
-            query = query.join(Department).where(Department.name == department_name)
-        code = session.scalar(query)
-        assert code
-        return code
+from intake.models import Audience, Department
+from tests.helpers import poster_code
 
 
 def test_a_patient_poster_offers_report_rating_and_follow_up(client, db, deployment):

@@ -17,20 +17,26 @@ from intake.models import Submission, SubmissionKind
 from intake.receipts import find_receipt, open_reporter_key, prepare_receipt, receipt_pepper, store_receipt
 
 
-def test_a_code_typed_back_finds_the_report_and_its_reporter_key(db, deployment, settings):
-    pepper = receipt_pepper(settings.secret.reveal())
-    prepared = prepare_receipt(pepper=pepper, params=settings.argon2)
+def stored_report(db, deployment) -> str:  # type: ignore[no-untyped-def]
     with db.transaction() as session:
         row = Submission(kind=SubmissionKind.REPORT, office_id=deployment.office.id,
                          hospital_id=deployment.hospital.id, envelope=b"x", created_hour=this_hour())
         session.add(row)
         session.flush()
-        store_receipt(session, prepared, submission_id=row.id)
+        return row.id
+
+
+def test_a_code_typed_back_finds_the_report_and_its_reporter_key(db, deployment, settings):
+    pepper = receipt_pepper(settings.secret.reveal())
+    prepared = prepare_receipt(pepper=pepper, params=settings.argon2)
+    submission_id = stored_report(db, deployment)
+    with db.transaction() as session:
+        store_receipt(session, prepared, submission_id=submission_id)
     typed = normalise_receipt("  " + format_receipt(prepared.code).replace(" ", "－") + " ")
     keys = derive_receipt_keys(typed, pepper=pepper, params=settings.argon2)
     with db.transaction() as session:
         found = find_receipt(session, keys)
-        assert found is not None and found.submission_id == row.id
+        assert found is not None and found.submission_id == submission_id
         assert public_key_bytes(open_reporter_key(found, keys).public_key()) == prepared.reporter_public_key
     assert prepared.code not in repr(prepared)
 
@@ -38,12 +44,9 @@ def test_a_code_typed_back_finds_the_report_and_its_reporter_key(db, deployment,
 def test_another_code_or_another_pepper_finds_nothing(db, deployment, settings):
     pepper = receipt_pepper(settings.secret.reveal())
     prepared = prepare_receipt(pepper=pepper, params=settings.argon2)
+    submission_id = stored_report(db, deployment)
     with db.transaction() as session:
-        row = Submission(kind=SubmissionKind.REPORT, office_id=deployment.office.id,
-                         hospital_id=deployment.hospital.id, envelope=b"x", created_hour=this_hour())
-        session.add(row)
-        session.flush()
-        receipt = store_receipt(session, prepared, submission_id=row.id)
+        receipt = store_receipt(session, prepared, submission_id=submission_id)
     with db.transaction() as session:
         assert find_receipt(session, derive_receipt_keys(generate_receipt(), pepper=pepper,
                                                          params=settings.argon2)) is None
