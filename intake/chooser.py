@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from intake.models import Audience, Department, Hospital, Office, OfficeKind, Poster
 from intake.posters import clean_code
+from intake.prepared import PreparedRead
 from intake.rendering import render
 
 
@@ -90,10 +91,37 @@ def find_place(session: Session, code: str) -> Place:
     )
 
 
+_AUTHORITY_OFFICE = aliased(Office)
+_PLACE_AT_ONCE = PreparedRead(
+    select(Poster.code, Poster.audience, Hospital.id, Hospital.name, Department.id, Department.name,
+           Department.retired_at, Office.hotline,
+           select(_AUTHORITY_OFFICE.name).where(_AUTHORITY_OFFICE.kind == bindparam("authority")).scalar_subquery(),
+           select(_AUTHORITY_OFFICE.hotline).where(_AUTHORITY_OFFICE.kind == bindparam("authority"))
+           .scalar_subquery())
+    .join(Hospital, Hospital.id == Poster.hospital_id)
+    .outerjoin(Department, Department.id == Poster.department_id)
+    .outerjoin(Office, Office.hospital_id == Hospital.id)
+    .where(Poster.code == bindparam("code"))
+)
+
+
 def place_of(request: Request) -> Place:
-    """The place of the `code` path parameter (raises PosterNotUsable; `poster_refusal` renders it)."""
-    with request.app.state.db.read() as session:
-        return find_place(session, request.path_params["code"])
+    """The place of the `code` path parameter (raises PosterNotUsable; `poster_refusal` renders it).
+
+    Every scan and every rating resolves its poster: one prepared read (intake/prepared.py). A code that names
+    nothing or a retired department takes `find_place`, which says which."""
+    database = request.app.state.db
+    code = clean_code(request.path_params["code"])
+    row = _PLACE_AT_ONCE.first(database.engine, {"code": code, "authority": OfficeKind.AUTHORITY.value}) if code \
+        else None
+    if row is None or (row[4] is not None and row[6] is not None):
+        with database.read() as session:
+            return find_place(session, request.path_params["code"])
+    poster_code, audience, hospital_id, hospital_name, department_id, department_name, _, hotline, \
+        authority_name, authority_hotline = row
+    return Place(code=poster_code, audience=Audience(audience), hospital_id=hospital_id,
+                 hospital_name=hospital_name, department_id=department_id, department_name=department_name,
+                 hotline=hotline or "", authority_name=authority_name or "", authority_hotline=authority_hotline or "")
 
 
 def poster_refusal(request: Request, refused: PosterNotUsable) -> Response:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 import unicodedata
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from crypto import hkdf
@@ -17,6 +18,7 @@ DIGITS = 12
 GROUP = 4
 
 
+@functools.lru_cache(maxsize=4)
 def code_pepper(deployment_secret: bytes) -> bytes:
     """The HMAC key of code hashes: outside the database, so a stolen database alone gives nothing to guess against."""
     return hkdf(deployment_secret, info=b"hip-rating-code-v1")
@@ -59,7 +61,7 @@ def store_codes(session: Session, *, batch: RatingCodeBatch, pepper: bytes, size
     return codes
 
 
-def consume(session: Session, *, pepper: bytes, code: str, hospital_id: int) -> bool:
+def consume(session: Session | Connection, *, pepper: bytes, code: str, hospital_id: int) -> bool:
     """Use a code of this hospital once. Deleting the row is the check: of two requests racing with the same
     code, only one deletes it (on SQLite and PostgreSQL alike)."""
     live_batches = select(RatingCodeBatch.id).where(

@@ -16,15 +16,18 @@ from intake import questionnaire, rating_codes
 from intake.chooser import Place, PosterNotUsable, place_of, poster_refusal
 from intake.db import utcnow
 from intake.forms import read_form, text
+from intake.group_commit import IntakeBusy
 from intake.models import Audience
 from intake.ratings import (
     MAX_ENVELOPE,
     Outcome,
+    PreparedRating,
     RatingInput,
     active_departments,
     department_poster,
     office_for,
-    submit_rating,
+    prepare_rating,
+    store_rating,
 )
 from intake.rendering import render, translate
 from intake.throttle import client_key
@@ -34,15 +37,16 @@ CODE_MALFORMED = "评价码是单据上的 12 位数字，请核对后重新输�
 THROTTLED = "提交过于频繁，请一小时后再试。您填写的内容仍保留在本页。"
 DEPARTMENT_UNKNOWN = "请从列表中选择科室，或选择“不确定”。"
 BAD_ENVELOPE = "加密后的内容无法识别，请刷新页面后重新提交。"
+BUSY = "系统繁忙，您的评价未能保存，请稍后再提交。您填写的内容仍保留在本页。"
 
 
 def _form_context(request: Request, place: Place, **extra: Any) -> dict[str, Any]:
-    with request.app.state.db.transaction() as session:
+    with request.app.state.db.read() as session:
         departments = [] if place.department_id else active_departments(session, place.hospital_id)
         _, key = office_for(session, place.hospital_id)
     context: dict[str, Any] = {
         "place": place, "questions": questionnaire.QUESTIONS, "departments": departments,
-        "office_public_key": base64.b64encode(key.public_key).decode(), "values": {}, "errors": {},
+        "office_public_key": base64.b64encode(key.public_bytes).decode(), "values": {}, "errors": {},
         "message": None, "comment_max": questionnaire.COMMENT_MAX,
     }
     context.update(extra)
@@ -73,7 +77,7 @@ def _department(request: Request, place: Place, form: FormData, errors: dict[str
     chosen = text(form, "department", max_length=12)
     if not chosen:
         return None
-    with request.app.state.db.transaction() as session:
+    with request.app.state.db.read() as session:
         known = {d.id for d in active_departments(session, place.hospital_id)}
     if not chosen.isdigit() or int(chosen) not in known:
         errors["department"] = DEPARTMENT_UNKNOWN
@@ -115,16 +119,23 @@ async def rating_submit(request: Request) -> Response:
             errors.update(incomplete.errors)
     if errors:
         return _refused(request, place, values, typed_code, department_id, errors, None, 400, wants_json)
-    pepper = rating_codes.code_pepper(request.app.state.settings.secret.reveal())
-    client = client_key(request.scope, secret=request.app.state.settings.secret.reveal(), now=utcnow())
+    state = request.app.state
+    secret = state.settings.secret.reveal()
+    now = utcnow()
     rating = RatingInput(hospital_id=place.hospital_id, department_id=department_id, filled=filled,
                          envelope=envelope, code=code)
-    with request.app.state.db.transaction() as session:
-        stored = submit_rating(session, rating, client=client, pepper=pepper, now=utcnow(),
-                               open_per_hour=request.app.state.settings.open_ratings_per_hour)
-        # A department's own poster is already the right one; only a hospital-wide poster needs the lookup.
-        report_code = place.code if department_id == place.department_id else department_poster(
-            session, hospital_id=place.hospital_id, department_id=department_id)
+    prepared = prepare_rating(rating, state.sealing_keys.remembered(place.hospital_id))
+    if isinstance(prepared, PreparedRating):
+        client, pepper = client_key(request.scope, secret=secret, now=now), rating_codes.code_pepper(secret)
+        sealing_keys, open_per_hour = state.sealing_keys, state.settings.open_ratings_per_hour
+        try:
+            stored = await state.intake_writer.run(lambda group: store_rating(
+                group, prepared, key=sealing_keys.confirmed(group, rating.hospital_id), client=client,
+                pepper=pepper, now=now, open_per_hour=open_per_hour))
+        except IntakeBusy:
+            return _refused(request, place, values, typed_code, department_id, {}, BUSY, 503, wants_json)
+    else:
+        stored = prepared
     if stored.outcome is Outcome.CODE_REFUSED:
         return _refused(request, place, values, typed_code, department_id, {"code": CODE_REFUSED}, None, 400,
                         wants_json)
@@ -133,10 +144,18 @@ async def rating_submit(request: Request) -> Response:
     if stored.outcome is Outcome.BAD_ENVELOPE:
         return _refused(request, place, values, typed_code, department_id, {}, BAD_ENVELOPE, 400, wants_json)
     mode = "browser" if envelope is not None else "server"
+    # A department's own poster is already the right one; only a hospital-wide poster needs the lookup.
+    report_code = place.code if department_id == place.department_id else _department_poster(
+        request, place.hospital_id, department_id)
     target = f"/q/{report_code or place.code}/rate/thanks?sealed={mode}"
     if wants_json:
         return JSONResponse({"ok": True, "next": target})
     return RedirectResponse(target, status_code=303)
+
+
+def _department_poster(request: Request, hospital_id: int, department_id: int | None) -> str | None:
+    with request.app.state.db.read() as session:
+        return department_poster(session, hospital_id=hospital_id, department_id=department_id)
 
 
 def _refused(request: Request, place: Place, values: dict[str, str], typed_code: str, department_id: int | None,

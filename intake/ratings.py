@@ -6,16 +6,18 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import CryptoError, envelope_key_id
+from crypto import CryptoError, envelope_key_id, seal
 from intake import rating_codes, throttle
-from intake.db import this_hour
-from intake.models import Department, Office, OfficeKey, Poster, Submission, SubmissionKind
+from intake.db import new_id, this_hour
+from intake.group_commit import Group
+from intake.models import Department, Poster, Submission, SubmissionKind
+from intake.office_keys import SealingKey, current_sealing_key
 from intake.questionnaire import FilledRating
 from intake.rating_models import Rating
-from intake.sealing import seal_payload, submission_context
+from intake.sealing import encode_payload, submission_context
 
 # Per client address and hour. Patients on mobile data share carrier-grade NAT addresses, and a hospital's WiFi
 # is one address: the default lets a busy hall through while a script stuffing ratings is stopped. A setting.
@@ -47,21 +49,9 @@ class RatingInput:
     code: str | None  # normalised one-time code, if one was typed
 
 
-_CURRENT_KEY = (
-    select(OfficeKey)
-    .join(Office, Office.id == OfficeKey.office_id)
-    .where(Office.hospital_id == bindparam("hospital_id"), OfficeKey.retired_at.is_(None))
-    .order_by(OfficeKey.id.desc())
-    .limit(1)
-)
-
-
-def office_for(session: Session, hospital_id: int) -> tuple[int, OfficeKey]:
-    """The hospital's office id and the key new submissions are sealed to (one query built once: this runs per
-    rating, and building a select costs more than running it)."""
-    key = session.scalar(_CURRENT_KEY, {"hospital_id": hospital_id})
-    if key is None:
-        raise LookupError(f"hospital {hospital_id} has no office key")
+def office_for(session: Session, hospital_id: int) -> tuple[int, SealingKey]:
+    """The hospital's office id and the key new submissions are sealed to."""
+    key = current_sealing_key(session, hospital_id)
     return key.office_id, key
 
 
@@ -85,41 +75,82 @@ def department_poster(session: Session, *, hospital_id: int, department_id: int 
     return session.scalar(query.limit(1))
 
 
-def submit_rating(session: Session, rating: RatingInput, *, client: bytes, pepper: bytes, now: datetime,
-                  open_per_hour: int = OPEN_RATINGS_PER_HOUR) -> Stored:
-    """Store one rating, sealed. A refusal is returned, not raised, so that the caller commits its throttle count
-    while nothing of the rating is stored."""
-    office_id, key = office_for(session, rating.hospital_id)
+@dataclass(frozen=True)
+class PreparedRating:
+    """A rating ready to store: sealed here with the key this worker remembered, or as the browser sealed it."""
+
+    rating: RatingInput
+    envelope: bytes
+    sealed_to: bytes  # the key id the envelope is sealed to
+    context: bytes
+
+
+def prepare_rating(rating: RatingInput, key: SealingKey) -> PreparedRating | Stored:
+    """Seal (or check the shape of) a rating before the write lock is taken; a refusal is returned."""
     context = submission_context(
         kind=SubmissionKind.RATING, hospital_id=rating.hospital_id, department_id=rating.department_id
     )
     if rating.envelope is not None:
+        if len(rating.envelope) > MAX_ENVELOPE:
+            return Stored(Outcome.BAD_ENVELOPE)
         try:
             sealed_to = envelope_key_id(rating.envelope)
         except CryptoError:
             return Stored(Outcome.BAD_ENVELOPE)
-        if sealed_to != key.key_id or len(rating.envelope) > MAX_ENVELOPE:
+        return PreparedRating(rating, rating.envelope, sealed_to, context)
+    assert rating.filled is not None
+    envelope = seal(key.public_key, encode_payload(rating.filled.payload()), associated_data=context)
+    return PreparedRating(rating, envelope, key.key_id, context)
+
+
+_SUBMISSIONS = Submission.__table__
+_RATINGS = Rating.__table__
+
+
+def store_rating(group: Group, prepared: PreparedRating, *, key: SealingKey, client: bytes, pepper: bytes,
+                 now: datetime, open_per_hour: int = OPEN_RATINGS_PER_HOUR) -> Stored:
+    """Inside the write transaction: check the code or count the open rating, and queue the rows. `key` is the
+    current key as this transaction sees it; a rating sealed to another is sealed again (on arrival) or refused
+    (the browser's, which the patient can send again after a reload). A refusal is returned, not raised, so that
+    the throttle count it made is committed while nothing of the rating is stored."""
+    rating = prepared.rating
+    envelope = prepared.envelope
+    if prepared.sealed_to != key.key_id:
+        if rating.filled is None:
             return Stored(Outcome.BAD_ENVELOPE)
+        envelope = seal(key.public_key, encode_payload(rating.filled.payload()), associated_data=prepared.context)
+    connection = group.connection
     if rating.code is not None:
         scope = "rating_code"
-        if throttle.current_count(session, scope=scope, key=client, window=WINDOW, now=now) >= CODE_FAILURES_PER_HOUR:
+        if throttle.current_count(connection, scope=scope, key=client, window=WINDOW,
+                                  now=now) >= CODE_FAILURES_PER_HOUR:
             return Stored(Outcome.THROTTLED)
-        if not rating_codes.consume(session, pepper=pepper, code=rating.code, hospital_id=rating.hospital_id):
-            throttle.hit(session, scope=scope, key=client, window=WINDOW, now=now)
+        if not rating_codes.consume(connection, pepper=pepper, code=rating.code, hospital_id=rating.hospital_id):
+            throttle.hit(connection, scope=scope, key=client, window=WINDOW, now=now)
             return Stored(Outcome.CODE_REFUSED)
-    elif throttle.hit(session, scope="rating_open", key=client, window=WINDOW, now=now) > open_per_hour:
+    elif throttle.hit(connection, scope="rating_open", key=client, window=WINDOW, now=now) > open_per_hour:
         return Stored(Outcome.THROTTLED)
-    if rating.envelope is not None:
-        envelope = rating.envelope
-    else:
-        assert rating.filled is not None
-        envelope = seal_payload(key, rating.filled.payload(), associated_data=context)
-    submission = Submission(
-        kind=SubmissionKind.RATING, office_id=office_id, hospital_id=rating.hospital_id,
-        department_id=rating.department_id, envelope=envelope, sealed_in_browser=rating.envelope is not None,
-        created_hour=this_hour(),
-    )
-    session.add(submission)
-    session.flush()
-    session.add(Rating(submission_id=submission.id, office_id=office_id, verified=rating.code is not None))
-    return Stored(Outcome.STORED, submission.id)
+    submission_id = new_id()
+    group.insert(_SUBMISSIONS, {
+        "id": submission_id, "kind": SubmissionKind.RATING, "office_id": key.office_id,
+        "hospital_id": rating.hospital_id, "department_id": rating.department_id, "envelope": envelope,
+        "identity_envelope": None, "sealed_in_browser": rating.envelope is not None, "status": "received",
+        "created_hour": this_hour(),
+    })
+    group.insert(_RATINGS, {"submission_id": submission_id, "office_id": key.office_id,
+                            "verified": rating.code is not None, "counted": False})
+    return Stored(Outcome.STORED, submission_id)
+
+
+def submit_rating(session: Session, rating: RatingInput, *, client: bytes, pepper: bytes, now: datetime,
+                  open_per_hour: int = OPEN_RATINGS_PER_HOUR) -> Stored:
+    """Store one rating in the session's transaction (scripts and tests; the route goes through GroupCommit)."""
+    group = Group(session.connection())
+    key = current_sealing_key(group.connection, rating.hospital_id)
+    prepared = prepare_rating(rating, key)
+    if isinstance(prepared, Stored):
+        return prepared
+    stored = store_rating(group, prepared, key=key, client=client, pepper=pepper, now=now,
+                          open_per_hour=open_per_hour)
+    group.write_rows()
+    return stored

@@ -16,11 +16,13 @@ import intake.rating_routes
 import intake.report_routes
 import intake.routes
 from crypto import hkdf
+from intake.group_commit import GroupCommit
+from intake.office_keys import SealingKeys
 from intake.rendering import build_templates
 from intake.web_security import BodyLimit, CrossSiteGuard, RefuseNul, SecurityHeaders
 from portal import errors
 from portal.bootstrap import authority_office
-from portal.db import Database, make_engine, migrate
+from portal.db import READ_ONLY, Database, make_engine, migrate
 from portal.office import (
     audit_log,
     casework,
@@ -47,24 +49,25 @@ SMALL_BODY = 256 * 1024
 
 
 def route_table() -> list[BaseRoute]:
-    # One area per line: branches that add an area merge without conflict.
+    # One area per line: branches that add an area merge without conflict. The public pages come first:
+    # Starlette tries routes in order, and trying sixty office routes first cost a rating 0.1 ms.
     return [
         *intake.routes.routes,
         *intake.chooser.routes,
+        *intake.rating_routes.routes,
+        *intake.handin_routes.routes,
         *intake.report_routes.routes,
         *intake.follow_routes.routes,
         *login.routes,
         *inbox.routes,
         *casework.routes,
         *office_posters.routes,
-        *intake.handin_routes.routes,
         *handins.routes,
         *workbench.routes,
         *clues.routes,
         *audit_log.routes,
         *officers.routes,
         *exports.routes,
-        *intake.rating_routes.routes,
         *ratings.routes,
         *rating_alerts.routes,
         *rating_codes.routes,
@@ -107,6 +110,9 @@ class PortalApp:
         state.templates.env.globals["rating_alert_count"] = rating_alerts.nav_alert_count
         state.csrf_key = hkdf(settings.secret.reveal(), info=b"hip-csrf-v1")
         state.templates.env.globals["authority_office_id"] = authority_office_id(database)
+        # The intake's writer (one group commit per worker) and its memory of each hospital's sealing key.
+        state.intake_writer = GroupCommit(database.engine)
+        state.sealing_keys = SealingKeys(database.engine.execution_options(**{READ_ONLY: True}))
 
         def limit_for(path: str) -> int:
             return settings.max_body_bytes if path.startswith(UPLOAD_PREFIXES) and UPLOAD_PREFIXES else SMALL_BODY
