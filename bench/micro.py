@@ -102,6 +102,37 @@ def orm_inserts_per_second(directory: Path, *, synchronous: str, expire_on_commi
         database.engine.dispose()
 
 
+def poster_lookup_us(directory: Path, count: int) -> tuple[float, float]:
+    """Resolving a poster code (every scan and every rating does it): through an ORM session, and as the intake
+    does it now, one prepared read on a pooled driver connection (intake/prepared.py)."""
+    from bench.deployment import create
+    from intake.chooser import _PLACE_AT_ONCE, find_place
+    from intake.models import OfficeKind
+
+    home = directory / "poster-lookup"
+    deployment = create("poster lookup", home, f"sqlite:///{home / 'portal.db'}", seed=0)
+    database = Database(make_engine(deployment.database_url))
+    try:
+        def session_read() -> None:
+            with database.read() as session:
+                find_place(session, deployment.patient_code)
+
+        def prepared_read() -> None:
+            _PLACE_AT_ONCE.first(database.engine, {"code": deployment.patient_code,
+                                                   "authority": OfficeKind.AUTHORITY.value})
+
+        timings = []
+        for read in (session_read, prepared_read):
+            read()
+            started = time.perf_counter()
+            for _ in range(count):
+                read()
+            timings.append((time.perf_counter() - started) / count * 1e6)
+        return timings[0], timings[1]
+    finally:
+        database.engine.dispose()
+
+
 def measure(directory: Path, *, smoke: bool, log: Callable[[str], None]) -> list[Figure]:
     runs = 1 if smoke else 3
     figures: list[Figure] = []
@@ -112,12 +143,19 @@ def measure(directory: Path, *, smoke: bool, log: Callable[[str], None]) -> list
     figures.append(Figure("receipt issuance (prepare_receipt), thread pool of 2",
                           _median_of(runs, lambda: receipts_per_second(0.5 if smoke else 5)), "receipts/s",
                           f"median of {runs} runs"))
+    figures.append(Figure("receipt issuance (prepare_receipt), 32 threads at once (unbounded pool, concurrency 32)",
+                          _median_of(runs, lambda: receipts_per_second(0.5 if smoke else 5, threads=32)),
+                          "receipts/s", f"median of {runs} runs; the intake bounds Argon2id to one thread per core"))
     figures.append(Figure("receipt issuance (prepare_receipt), 1 thread",
                           _median_of(runs, lambda: receipts_per_second(0.5 if smoke else 5, threads=1)),
                           "receipts/s", f"median of {runs} runs"))
     sealed, opened = seal_open_us(50 if smoke else 2000)
     figures.append(Figure("seal a 1.3 KB payload (P-256 envelope)", sealed, "µs"))
     figures.append(Figure("open it", opened, "µs"))
+    log("poster lookup")
+    through_session, prepared = poster_lookup_us(directory, 200 if smoke else 5000)
+    figures.append(Figure("poster lookup through an ORM session (before)", through_session, "µs"))
+    figures.append(Figure("poster lookup as a prepared read (the intake's path)", prepared, "µs"))
     log("ORM inserts: fsync policy and reload after commit")
     count = 100 if smoke else 1000
     for synchronous in ("FULL", "NORMAL"):

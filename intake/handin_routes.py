@@ -8,7 +8,6 @@ templates/intake/follow/_handin.html with `handin=handin_status_for_follow_up(se
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -16,6 +15,7 @@ from starlette.routing import Route
 from crypto import PrivateKey, format_receipt
 from intake.certificates import verify_certificate
 from intake.chooser import Place, PosterNotUsable, place_of, poster_refusal
+from intake.costly import run_costly
 from intake.db import utcnow
 from intake.forms import read_form, text
 from intake.handin_follow import certificate_for_follow_up, certificate_response
@@ -72,7 +72,7 @@ async def handin_submit(request: Request) -> Response:
     if checked.draft is None:
         return _form_page(request, place, checked, status_code=400)
     settings = request.app.state.settings
-    prepared = await run_in_threadpool(
+    prepared = await run_costly(
         prepare_receipt, pepper=receipt_pepper(settings.secret.reveal()), params=settings.argon2
     )
     draft = checked.draft

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,7 +16,9 @@ from starlette.routing import Route
 
 from crypto import format_receipt
 from intake.chooser import Place, PosterNotUsable, find_place, poster_refusal
+from intake.costly import run_costly
 from intake.forms import check_csrf
+from intake.group_commit import Group, IntakeBusy
 from intake.models import Department
 from intake.receipts import PreparedReceipt, prepare_receipt, receipt_pepper
 from intake.rendering import render
@@ -104,6 +105,18 @@ async def submit_report(request: Request) -> Response:
     return await _submit_plain(request, upload, place, to, departments)
 
 
+async def _store(request: Request, **report: Any) -> str:
+    """Store a sealed report in the worker's next group commit; answered once it is on disk."""
+    def write(group: Group) -> str:
+        with group.session() as session:
+            return store_report(session, **report)
+    try:
+        stored: str = await request.app.state.intake_writer.run(write)
+    except IntakeBusy:
+        raise HTTPException(status_code=503) from None
+    return stored
+
+
 def _pepper(request: Request) -> bytes:
     return receipt_pepper(request.app.state.settings.secret.reveal())
 
@@ -121,13 +134,12 @@ async def _submit_sealed(request: Request, upload: ParsedUpload, place: Place, t
         recipient = routed(envelope, identity, to)
     except ReportRefused:
         raise HTTPException(status_code=400) from None
-    receipt = await run_in_threadpool(prepare_receipt, pepper=_pepper(request),
+    receipt = await run_costly(prepare_receipt, pepper=_pepper(request),
                                       params=request.app.state.settings.argon2)
     try:
-        with request.app.state.db.transaction() as session:
-            store_report(session, place=place, office_id=recipient.office_id, department_id=department_id,
-                         envelope=envelope, identity=identity, attachments=upload.sealed, receipt=receipt,
-                         sealed_in_browser=True)
+        await _store(request, place=place, office_id=recipient.office_id, department_id=department_id,
+                     envelope=envelope, identity=identity, attachments=upload.sealed, receipt=receipt,
+                     sealed_in_browser=True)
     except ReportRefused:
         raise HTTPException(status_code=400) from None
     return _receipt_page(request, receipt, place=place, to=to, office_id=recipient.office_id,
@@ -147,17 +159,16 @@ async def _submit_plain(request: Request, upload: ParsedUpload, place: Place, to
                       _context(request, place, to, departments, report, file_errors), status_code=400)
     recipient = to.authority if report.escalate and to.authority else to.hospital
     try:
-        ready: PlainReady = await run_in_threadpool(
+        ready: PlainReady = await run_costly(
             prepare_plain, report, upload, place=place, to=recipient, pepper=_pepper(request),
             params=request.app.state.settings.argon2)
     except UnreadableImage:
         return render(request, "intake/report/form.html",
                       _context(request, place, to, departments, report, [IMAGE_UNREADABLE, RESELECT]),
                       status_code=400)
-    with request.app.state.db.transaction() as session:
-        store_report(session, place=place, office_id=ready.office_id, department_id=ready.department_id,
-                     envelope=ready.envelope, identity=ready.identity, attachments=ready.attachments,
-                     receipt=ready.receipt, sealed_in_browser=False)
+    await _store(request, place=place, office_id=ready.office_id, department_id=ready.department_id,
+                 envelope=ready.envelope, identity=ready.identity, attachments=ready.attachments,
+                 receipt=ready.receipt, sealed_in_browser=False)
     return _receipt_page(request, ready.receipt, place=place, to=to, office_id=ready.office_id,
                          sealed_in_browser=False)
 

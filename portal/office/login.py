@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from intake.costly import run_costly
 from intake.db import utcnow
 from intake.forms import read_form, text
 from intake.rendering import render
@@ -47,7 +47,7 @@ async def login_submit(request: Request) -> Response:
     username = text(form, "username", max_length=64)
     password = text(form, "password", max_length=1024)
     totp_code = text(form, "totp", max_length=16)
-    attempt = await run_in_threadpool(_login, request, username, password, totp_code)
+    attempt = await run_costly(_login, request, username, password, totp_code)
     if attempt.outcome is not LoginOutcome.SUCCESS:
         return render(
             request, "office/login.html", {"error": MESSAGES[attempt.outcome], "username": username},
