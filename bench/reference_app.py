@@ -4,6 +4,8 @@
 - POST /seal       parse a form, seal it with crypto.seal, insert it into SQLite (synchronous=FULL), on the loop
 - POST /seal-normal  the same with synchronous=NORMAL (the fsync policy's price)
 - POST /seal-pool    the same FULL insert run in the thread pool (the price of fanning SQLite writes over threads)
+- POST /seal-group   the same FULL insert through the intake's group commit (intake/group_commit.py): requests that
+                     arrive together share a commit, written by one thread per worker
 
 Run with `uvicorn --factory bench.reference_app:app_from_env`; BENCH_REF_DIR names the directory of the databases.
 """
@@ -17,6 +19,7 @@ import threading
 import uuid
 from pathlib import Path
 
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,6 +27,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from crypto import generate_private_key, seal
+from intake.group_commit import GroupCommit
+from portal.db import make_engine
 
 PAGE = "<!doctype html><html lang=zh><meta charset=utf-8><title>参考</title><p>参考页面</p></html>"
 SCHEMA = "CREATE TABLE IF NOT EXISTS sealed (id TEXT PRIMARY KEY, envelope BLOB NOT NULL, created_hour TEXT)"
@@ -75,7 +80,20 @@ def build(directory: Path) -> Starlette:
         await run_in_threadpool(insert_locked, await sealed(request))
         return PlainTextResponse("ok")
 
+    engine = make_engine(f"sqlite:///{directory / 'reference-group.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(SCHEMA)
+    writer = GroupCommit(engine)
+    table = Table("sealed", MetaData(), Column("id", String, primary_key=True), Column("envelope", LargeBinary),
+                  Column("created_hour", String))
+
+    async def seal_group(request: Request) -> Response:
+        row = {"id": uuid.uuid4().hex, "envelope": await sealed(request), "created_hour": "2025-01-01T00"}
+        await writer.run(lambda group: group.insert(table, row))
+        return PlainTextResponse("ok")
+
     return Starlette(routes=[
+        Route("/seal-group", seal_group, methods=["POST"]),
         Route("/", page, methods=["GET"]),
         Route("/seal", seal_full, methods=["POST"]),
         Route("/seal-normal", seal_normal, methods=["POST"]),

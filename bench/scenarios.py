@@ -107,6 +107,8 @@ SCENARIOS: list[Scenario] = [
              body=rating_form, reference="seal", smoke=False, note="fsync policy"),
     Scenario("trap: parse, seal, insert in the thread pool", "reference", "POST", "/seal-pool",
              body=rating_form, reference="seal", smoke=False, note="SQLite writes over a thread pool"),
+    Scenario("mechanism: parse, seal, insert through the group commit (SQLite FULL)", "reference", "POST",
+             "/seal-group", body=rating_form, reference="seal", note="intake/group_commit.py"),
     # The product, measurable on main today.
     Scenario("public chooser page GET /q/{code}", "portal", "GET", "/q/{code}"),
     Scenario("office login page", "portal", "GET", "/office/login"),
