@@ -10,10 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.models import Department, DepartmentCategory, Hospital, Office
-from portal import audit, xlsx
+from portal import audit, xlsx, xlsx_stream
 from portal.auth import CurrentOfficer
 from portal.clue_models import LABELS, Clue, ClueStatus, PersonRank, ReportCategory
-from portal.ledger import COLUMNS, LedgerFilter, ledger
+from portal.db import Database
+from portal.ledger import COLUMNS, LedgerFilter, all_ledger_rows, count_rows, record_reading
+from portal.opening import Opener, export_workers
 
 LEDGER_WIDTHS = (6, 10, 12, 40, 16, 12, 40, 11, 12, 9)
 LEDGER_NOTES = (
@@ -25,6 +27,7 @@ SUMMARY_NOTES = (
     "      2．“行政处罚”中仅填写对非党员、非公职人员的处理处罚人数；",
     "      3．统计口径为专项整治工作启动以来截至填报日期的累计数据。",
 )
+LARGE = 5000  # ledger rows from which the export opens texts over worker processes
 CATEGORY_ORDER = (DepartmentCategory.FUNCTIONAL, DepartmentCategory.CLINICAL, DepartmentCategory.MEDICAL_TECHNICAL)
 
 
@@ -39,20 +42,25 @@ def body_name(session: Session, office_id: int) -> str:
     return office.name
 
 
-def ledger_xlsx(session: Session, *, officer: CurrentOfficer, wanted: LedgerFilter, today: date) -> bytes:
-    """问题线索台帐: the same rows as the ledger page, decrypted in memory; recorded as an export."""
-    rows = ledger(session, officer=officer, wanted=wanted, action="export")
-    book = xlsx.new_workbook()
-    ws = xlsx.sheet(book, "问题线索台帐", widths=LEDGER_WIDTHS)
-    xlsx.title(ws, f"{body_name(session, officer.office_id)}问题线索台帐", columns=len(COLUMNS))
-    ws.cell(row=2, column=1, value=f"截至 {today.isoformat()}")
-    for column, name in enumerate(COLUMNS, start=1):
-        xlsx.header_cell(ws, 3, column, name)
-    ws.freeze_panes = "A4"
-    ws.print_title_rows = "3:3"
-    after = xlsx.data_rows(ws, [r.cells for r in rows], start=4, wrap=frozenset({4, 7}))
-    xlsx.notes(ws, [xlsx.SIGNATURE, *LEDGER_NOTES], start=after + 1, columns=len(COLUMNS))
-    return xlsx.to_bytes(book)
+def ledger_xlsx(db: Database, *, officer: CurrentOfficer, wanted: LedgerFilter, today: date,
+                workers: int | None = None) -> bytes:
+    """问题线索台帐: the same rows as the ledger page, every page, decrypted in memory; recorded as an export.
+
+    Read without the write lock (a large ledger takes seconds, during which reports keep arriving); its texts
+    open over worker processes from LARGE rows on, or as `workers` says."""
+    with db.read() as session:
+        total = count_rows(session, officer=officer, wanted=wanted)
+        if workers is None:
+            workers = export_workers() if total >= LARGE else 0
+        with Opener(officer.keyring, workers=workers) as opener:
+            content, count = xlsx_stream.long_table(
+                sheet="问题线索台帐", title=f"{body_name(session, officer.office_id)}问题线索台帐",
+                subtitle=f"截至 {today.isoformat()}", columns=COLUMNS, widths=LEDGER_WIDTHS,
+                rows=(r.cells for r in all_ledger_rows(session, opener=opener, officer=officer, wanted=wanted)),
+                wrap=frozenset({4, 7}), notes=[xlsx.SIGNATURE, *LEDGER_NOTES])
+    with db.transaction() as session:
+        record_reading(session, officer=officer, wanted=wanted, action="export", details={"rows": count})
+    return content
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,13 @@ def data_rows(ws: Worksheet, rows: Sequence[CELL], *, start: int, wrap: frozense
 
 
 def _lines(ws: Worksheet, column: int, value: str | int | None) -> int:
+    return wrapped_lines(ws.column_dimensions[get_column_letter(column)].width or 10, value)
+
+
+def wrapped_lines(width: float, value: str | int | None) -> int:
     """Roughly how many lines a wrapped cell needs: a CJK character is two width units, others one."""
-    width = ws.column_dimensions[get_column_letter(column)].width or 10
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value or ""))
+    text = str(value or "")
+    units = len(text) + sum(1 for ch in text if ord(ch) > 0x2E80)
     return max(1, -(-units // max(1, int(width) - 1)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import FormData
@@ -22,7 +23,7 @@ from portal.auth import CurrentOfficer
 from portal.clue_models import LABELS, ClueSource, ClueStatus, NoticeKind, ReportCategory
 from portal.clue_rules import MESSAGES, SEALED_FIELDS, TEXT_LIMITS, parse_clue_form
 from portal.deadlines import STATE_LABELS, deadlines_for
-from portal.ledger import COLUMNS, LedgerFilter, ledger
+from portal.ledger import COLUMNS, LedgerFilter, ledger_page, record_reading
 from portal.office.guard import require_reader
 from portal.submissions import open_submission
 from portal.workbench import assignable_officers
@@ -73,16 +74,24 @@ def ledger_filter_from(request: Request) -> LedgerFilter:
                         year=int(year) if year.isdigit() and len(year) == 4 else None)
 
 
-async def ledger_page(request: Request) -> Response:
+async def ledger_view(request: Request) -> Response:
     """The ledger with its sealed texts opened (one audit event for the whole page)."""
     officer = require_reader(request)
     wanted = ledger_filter_from(request)
+    page = request.query_params.get("page", "")
+    try:
+        with request.app.state.db.read() as session:
+            found = ledger_page(session, officer=officer, wanted=wanted, page=int(page) if page.isdigit() else 1)
+            choices = _choices(session, officer)
+    except CryptoError:
+        raise refuse_undecryptable(request, officer, "ledger") from None
     with request.app.state.db.transaction() as session:
-        rows = ledger(session, officer=officer, wanted=wanted, action="ledger_viewed")
-        choices = _choices(session, officer)
+        record_reading(session, officer=officer, wanted=wanted, action="ledger_viewed",
+                       details={"rows": len(found.rows), "page": found.page})
+    filters = urlencode({k: v for k, v in request.query_params.items() if k != "page"})
     return _page(request, "office/clues/ledger.html", {
-        "officer": officer, "rows": rows, "columns": COLUMNS, "wanted": wanted, "query": request.url.query,
-        **choices})
+        "officer": officer, "found": found, "rows": found.rows, "columns": COLUMNS, "wanted": wanted,
+        "query": filters, **choices})
 
 
 async def new_clue_page(request: Request) -> Response:
@@ -158,11 +167,11 @@ def _clue_context(session: Any, officer: CurrentOfficer, clue_id: int, settings:
             "history": clues.history(session, clue_id=clue.id), **_choices(session, officer)}
 
 
-def _refuse_undecryptable(request: Request, officer: CurrentOfficer) -> HTTPException:
+def refuse_undecryptable(request: Request, officer: CurrentOfficer, target: str) -> HTTPException:
     """A sealed text that does not open where it is stored was moved or altered: record it, show 409."""
     with request.app.state.db.transaction() as session:
         audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="decryption_failed",
-                     target=f"clue:{request.path_params['clue_id']}")
+                     target=target)
     return HTTPException(status_code=409)
 
 
@@ -173,7 +182,7 @@ async def clue_page(request: Request) -> Response:
         with request.app.state.db.transaction() as session:
             context = _clue_context(session, officer, request.path_params["clue_id"], request.app.state.settings)
     except CryptoError:
-        raise _refuse_undecryptable(request, officer) from None
+        raise refuse_undecryptable(request, officer, f"clue:{request.path_params['clue_id']}") from None
     return _page(request, "office/clues/clue.html", {**context, "saved": request.query_params.get("saved")})
 
 
@@ -198,7 +207,7 @@ async def update_clue(request: Request) -> Response:
     except (clues.StaleClue, StaleDataError):
         problem = "stale"
     except CryptoError:
-        raise _refuse_undecryptable(request, officer) from None
+        raise refuse_undecryptable(request, officer, f"clue:{request.path_params['clue_id']}") from None
     except clues.ClueError as exc:
         problem = str(exc)
     with request.app.state.db.transaction() as session:
@@ -254,7 +263,7 @@ async def record_notice(request: Request) -> Response:
 
 
 routes = [
-    Route("/office/clues", ledger_page, methods=["GET"]),
+    Route("/office/clues", ledger_view, methods=["GET"]),
     Route("/office/clues/new", new_clue_page, methods=["GET"]),
     Route("/office/clues/new", create_clue, methods=["POST"]),
     Route("/office/clues/link", link_report, methods=["POST"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,6 +13,7 @@ from starlette.routing import Route
 from crypto import CryptoError
 from intake.rendering import render
 from intake.workdays import china_today
+from portal import audit
 from portal.clue_rules import parse_date
 from portal.exports import ledger_xlsx, summary_xlsx
 from portal.office.clues import ledger_filter_from
@@ -49,10 +51,17 @@ async def ledger_download(request: Request) -> Response:
     """问题线索台帐 as xlsx (the ledger page's filters apply)."""
     officer = require_reader(request)
     today = china_today()
+    wanted = ledger_filter_from(request)
+
+    def build() -> bytes:
+        return ledger_xlsx(request.app.state.db, officer=officer, wanted=wanted, today=today)
+
     try:
-        with request.app.state.db.transaction() as session:
-            content = ledger_xlsx(session, officer=officer, wanted=ledger_filter_from(request), today=today)
+        content = await run_in_threadpool(build)  # a large ledger takes seconds: not on the event loop
     except CryptoError:
+        with request.app.state.db.transaction() as session:
+            audit.record(session, office_id=officer.office_id, officer_id=officer.id, action="decryption_failed",
+                         target="ledger")
         return _page(request, "有线索内容无法解密，导出已中止。此次尝试已记入审计日志，请报告负责人。", 409)
     return _download(content, f"问题线索台帐-{today.isoformat()}.xlsx")
 
