@@ -61,7 +61,8 @@ PAGES = ("/office/", "/office/work", "/office/work?show=all", "/office/work?due=
          "/office/clues?status=closed")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 POSITIONS = ("主治医师", "副主任医师", "护士长", "药剂科主任", "住院医师", "设备科科长")
-SUMMARIES = ("患者家属反映收受红包两千元", "反映开单提成、诱导检查", "反映号源被倒卖", "反映与医药代表不当接触，收受宴请",
+SUMMARIES = ("患者家属反映收受红包两千元", "反映开单提成、诱导检查", "反映号源被倒卖",
+             "反映与医药代表不当接触，收受宴请",
              "反映对患者乱收费", "反映索要财物、吃拿卡要")
 
 
@@ -77,7 +78,8 @@ def seal_texts(public_key: bytes, office_id: int, clues: list[tuple[int, dict[st
     """Seal each clue's texts as the ledger does (runs in a worker process)."""
     key = load_public_key(public_key)
     return [{f"{name}_sealed": seal(key, value.encode("utf-8"), associated_data=field_context(
-        office_id=office_id, clue_id=clue_id, field=name)) for name, value in texts.items()} for clue_id, texts in clues]
+        office_id=office_id, clue_id=clue_id, field=name)) for name, value in texts.items()}
+        for clue_id, texts in clues]
 
 
 def setup(url: str) -> tuple[Settings, Database, Initialised]:
@@ -133,7 +135,8 @@ def seed(database: Database, done: Initialised, clues: int) -> None:
                 from_report = rng.random() < 0.8
                 closed = status is ClueStatus.CLOSED
                 row = {
-                    "id": clue_id, "office_id": office_id, "number": f"{received_on.year}-{numbers[received_on.year]:05d}",
+                    "id": clue_id, "office_id": office_id,
+                    "number": f"{received_on.year}-{numbers[received_on.year]:05d}",
                     "source": ClueSource.PETITION if from_report else rng.choice(list(ClueSource)),
                     "channel": Channel.ONLINE if from_report else rng.choice([Channel.LETTER, Channel.VISIT, None]),
                     "category": rng.choice(list(ReportCategory)), "department_id": dept,
@@ -171,8 +174,9 @@ def seed(database: Database, done: Initialised, clues: int) -> None:
                     session.execute(insert(ReporterNotice), notices)
     with database.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT setval(pg_get_serial_sequence('clues', 'id'), (SELECT max(id) FROM clues))"))
-        connection.execute(text("ANALYZE"))
+            connection.execute(text("SELECT setval(pg_get_serial_sequence('clues', 'id'), "
+                                    "(SELECT max(id) FROM clues))"))
+            connection.execute(text("ANALYZE"))  # autovacuum would; the portal never runs ANALYZE on SQLite
     with database.transaction() as session:
         reports = session.scalar(select(func.count()).select_from(Submission))
     print(f"seeded {clues:,} clues and {reports:,} reports in {time.perf_counter() - started:.0f} s")
@@ -198,7 +202,7 @@ def time_export(client: TestClient, clues: int) -> None:
     sheet = book.active
     assert sheet is not None
     rows = [r for r in sheet.iter_rows(min_row=4, values_only=True) if r and str(r[0] or "").isdigit()]
-    opened = sum(1 for r in rows if r[3] and str(r[3]).startswith("反映") or "红包" in str(r[3] or ""))
+    opened = sum(1 for r in rows if (r[3] and str(r[3]).startswith("反映")) or "红包" in str(r[3] or ""))
     print(f"ledger export: {elapsed:.1f} s for {len(rows):,} rows ({len(response.content) / 1e6:.1f} MB; "
           f"{opened:,} summaries read back decrypted; expected {clues:,} rows)")
     assert len(rows) == clues and opened == clues
