@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -18,8 +21,16 @@ from portal.rotation import rotate_office_key
 from tests.helpers import csrf_of
 from tests.rating_helpers import GOOD, head_keyring, patient_poster
 
+T = TypeVar("T")
 THROTTLE = Submission.metadata.tables["throttles"]
 START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine on an event loop of its own, as a server worker would (in a thread: the browser tests'
+    Playwright keeps a loop running in the main thread)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(lambda: asyncio.run(make())).result()
 
 
 def row(key: bytes) -> dict[str, object]:
@@ -45,7 +56,7 @@ def test_writes_that_arrive_together_share_commits_and_every_one_is_stored(db): 
     async def arrive_together() -> list[bytes]:
         return await asyncio.gather(*(writer.run(write(key)) for key in keys))
 
-    assert asyncio.run(arrive_together()) == keys
+    assert run(arrive_together) == keys
     assert stored_keys(db) == set(keys)
     assert writer.writes == 60 and writer.groups < 10
 
@@ -66,7 +77,7 @@ def test_a_write_that_fails_loses_only_itself(db):  # type: ignore[no-untyped-de
     async def arrive_together() -> list[object]:
         return await asyncio.gather(*(writer.run(write(key)) for key in keys), return_exceptions=True)
 
-    outcomes = asyncio.run(arrive_together())
+    outcomes = run(arrive_together)
     assert isinstance(outcomes[3], ValueError)
     assert [o for i, o in enumerate(outcomes) if i != 3] == [k for k in keys if k != bad]
     assert stored_keys(db) == set(keys) - {bad}
@@ -99,7 +110,7 @@ def test_a_lock_held_by_another_worker_is_waited_for_while_the_loop_serves_other
         return await pending, ticks
 
     try:
-        assert asyncio.run(scenario()) == (key, 20)
+        assert run(scenario) == (key, 20)
     finally:
         holder.close()
     assert stored_keys(db) == {key}
@@ -116,7 +127,7 @@ def test_a_lock_never_released_refuses_the_write_and_stores_nothing(db):  # type
 
     try:
         with pytest.raises(IntakeBusy):
-            asyncio.run(writer.run(into))
+            run(lambda: writer.run(into))
     finally:
         holder.rollback()
         holder.close()
