@@ -1,9 +1,9 @@
 """Argon2id off the event loop, and only as many at once as there are cores.
 
 Each call fills 19 MiB and keeps a core busy for ~20 ms. Starlette's thread pool would run up to 40 at once per
-worker: at 32 concurrent reports the calls thrashed the caches and receipts came out at less than half the rate of
-two threads (bench/README.md). So the memory-hard work of a worker goes through one pool of `os.cpu_count()`
-threads, and requests beyond that wait their turn without holding a thread.
+worker (760 MiB at a burst of reports, for no more receipts per second than one thread per core: bench/README.md).
+So the memory-hard work of a worker goes through one pool of `os.cpu_count()` threads, and requests beyond that
+wait their turn without holding a thread or its memory.
 """
 
 from __future__ import annotations
