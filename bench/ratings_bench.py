@@ -35,7 +35,8 @@ from portal.db import Database, make_engine, migrate
 from portal.keyring import current_key, officer_keyring
 from portal.models import Officer
 from portal.rating_models import RatingCounter
-from portal.rating_rollup import ParallelOpener, open_items, rollup
+from portal.rating_opener import ParallelOpener, SerialOpener
+from portal.rating_rollup import BATCH, rollup
 from portal.rating_tally import Tally, counter_key, seal_tally
 from portal.settings import DeploymentSecret, Settings
 
@@ -133,17 +134,18 @@ def bench_rollup(database: Database, done, count: int, workers: int) -> None:  #
     keyring = head_keyring(database, done)
     for label, n in (("serial", 1), ("processes", workers)):
         if n == 1:
-            opener, closer = open_items, None
+            opener: SerialOpener | ParallelOpener = SerialOpener()
+            closer = None
         else:
-            pool = ParallelOpener(workers=n)
-            opener, closer = pool, pool.close
+            opener = ParallelOpener(workers=n)
+            closer = opener.close
         with database.transaction() as session:
             session.execute(text("UPDATE ratings SET counted = false"))
             session.execute(text("DELETE FROM rating_counters"))
             session.execute(text("DELETE FROM rating_alerts"))
         start = time.perf_counter()
-        done_ = rollup(database, keyring=keyring, office_id=done.office.id, officer_id=None, batch=2000,
-                       opener=opener)
+        done_ = rollup(database, keyring=keyring, office_id=done.office.id, officer_id=None, batch=BATCH,
+                       opener=opener)  # the batch `portal rollup` uses
         seconds = time.perf_counter() - start
         if closer:
             closer()

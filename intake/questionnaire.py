@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 COMMENT = "comment"
 COMMENT_MAX = 2000
@@ -20,8 +21,8 @@ class Question:
     positive: frozenset[str]
     positive_rule: str  # what "positive" means, said on the dashboard
 
-    @property
-    def values(self) -> frozenset[str]:
+    @cached_property
+    def values(self) -> frozenset[str]:  # cached: the rollup asks for every answer of every rating
         return frozenset(value for value, _ in self.answers)
 
     def label(self, value: str) -> str:

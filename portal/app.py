@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
@@ -41,6 +42,7 @@ from portal.office import (
     workbench,
 )
 from portal.office import posters as office_posters
+from portal.rating_opener import ParallelOpener
 from portal.settings import Settings
 
 # Paths that take uploads get the large limit; everything else stays small.
@@ -99,13 +101,23 @@ class PortalApp:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.db = database
+        # The web rollup opens ratings on every core; its worker processes start with the first rollup.
+        rating_opener = ParallelOpener()
+
+        @asynccontextmanager
+        async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+            yield
+            rating_opener.close()
+
         self.starlette = Starlette(
             routes=[*route_table(), Mount("/static", app=StaticFiles(directory=settings.static_dir), name="static")],
             exception_handlers=errors.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+            lifespan=lifespan,
         )
         state = self.starlette.state
         state.settings = settings
         state.db = database
+        state.rating_opener = rating_opener
         state.templates = build_templates(settings.templates_dir)
         state.templates.env.globals["rating_alert_count"] = rating_alerts.nav_alert_count
         state.csrf_key = hkdf(settings.secret.reveal(), info=b"hip-csrf-v1")

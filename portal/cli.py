@@ -283,7 +283,8 @@ def cmd_rollup(args: argparse.Namespace) -> None:
 
 
 def _rollup(database: Database, args: argparse.Namespace) -> None:
-    from portal.rating_rollup import MissingKeyError, ParallelOpener, Progress, rollup
+    from portal.rating_opener import ParallelOpener
+    from portal.rating_rollup import BATCH, MissingKeyError, Progress, rollup
 
     with database.transaction() as session:
         office, keyring, officer_id = _officer_or_recovery_keyring(session, args)
@@ -297,8 +298,8 @@ def _rollup(database: Database, args: argparse.Namespace) -> None:
 
     with ParallelOpener(workers=args.workers or None) as opener:
         try:
-            done = rollup(database, keyring=keyring, office_id=office.id, officer_id=officer_id, batch=args.batch,
-                          opener=opener, on_progress=show)
+            done = rollup(database, keyring=keyring, office_id=office.id, officer_id=officer_id,
+                          batch=args.batch or BATCH, opener=opener, on_progress=show)
         except MissingKeyError as exc:
             raise CommandError(str(exc)) from None
     print(f"\nCounted {done.counted} rating(s) for {office.name}: {done.alerts} alert(s) raised, "
@@ -438,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--username", help="an officer of the office (asks for the password)")
     who.add_argument("--recovery", action="store_true", help="use the office's recovery code instead")
     rollup.add_argument("--office", default="", help="with --recovery: a hospital's short code")
-    rollup.add_argument("--batch", type=int, default=2000, help="ratings per transaction (default 2000)")
+    rollup.add_argument("--batch", type=int, default=0, help="ratings per transaction (default 5000)")
     rollup.add_argument("--workers", type=int, default=0, help="processes that open envelopes (default: all cores)")
     rollup.set_defaults(func=cmd_rollup)
     hospital = sub.add_parser("hospital", help="manage the region's hospitals")

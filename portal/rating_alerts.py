@@ -4,13 +4,15 @@ by officers. Kept as plain service functions so that the unified inbox can reuse
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from crypto import context, load_public_key, seal
+from crypto import PublicKey, context, load_public_key, seal
 from intake.db import new_id, utcnow
 from intake.models import Department, OfficeKey
 from portal import audit
@@ -20,6 +22,30 @@ from portal.rating_models import AlertStatus, RatingAlert
 
 def _alert_context(alert_id: str, office_id: int, department_id: int | None) -> bytes:
     return context("rating-alert", alert_id, str(office_id), str(department_id or ""))
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """A rating that raises an alert, with what the alert keeps of it."""
+
+    hospital_id: int
+    department_id: int | None
+    created_hour: datetime
+    submission_id: str | None
+    answers: dict[str, str]
+    comment: str
+
+
+def _sealed_row(public_key: PublicKey, office_id: int, alert: NewAlert) -> dict[str, Any]:
+    alert_id = new_id()
+    content = json.dumps({"answers": alert.answers, "comment": alert.comment}, ensure_ascii=False).encode("utf-8")
+    return {
+        "id": alert_id, "office_id": office_id, "hospital_id": alert.hospital_id,
+        "department_id": alert.department_id, "submission_id": alert.submission_id,
+        "created_hour": alert.created_hour,
+        "envelope": seal(public_key, content,
+                         associated_data=_alert_context(alert_id, office_id, alert.department_id)),
+    }
 
 
 def raise_alert(
@@ -34,16 +60,18 @@ def raise_alert(
     comment: str,
 ) -> RatingAlert:
     """Seal the rating's answers and comment to the office and add an alert for it."""
-    alert_id = new_id()
-    content = json.dumps({"answers": answers, "comment": comment}, ensure_ascii=False).encode("utf-8")
-    alert = RatingAlert(
-        id=alert_id, office_id=office_key.office_id, hospital_id=hospital_id, department_id=department_id,
-        submission_id=submission_id, created_hour=created_hour,
-        envelope=seal(load_public_key(office_key.public_key), content,
-                      associated_data=_alert_context(alert_id, office_key.office_id, department_id)),
-    )
+    alert = RatingAlert(**_sealed_row(load_public_key(office_key.public_key), office_key.office_id, NewAlert(
+        hospital_id=hospital_id, department_id=department_id, created_hour=created_hour,
+        submission_id=submission_id, answers=answers, comment=comment)))
     session.add(alert)
     return alert
+
+
+def raise_alerts(session: Session, *, office_key: OfficeKey, alerts: Sequence[NewAlert]) -> None:
+    """Seal and add many alerts in one statement (the rollup raises dozens per batch)."""
+    if alerts:
+        public_key = load_public_key(office_key.public_key)
+        session.execute(insert(RatingAlert), [_sealed_row(public_key, office_key.office_id, a) for a in alerts])
 
 
 def count_new(session: Session, *, office_id: int) -> int:

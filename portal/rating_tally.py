@@ -17,7 +17,8 @@ NO_DEPARTMENT = 0
 
 
 def month_of(hour: datetime) -> str:
-    return (hour + CHINA).strftime("%Y-%m")
+    china = hour + CHINA
+    return f"{china.year:04d}-{china.month:02d}"  # strftime costs more than opening half an envelope
 
 
 def source_of(verified: bool) -> str:

@@ -30,7 +30,7 @@ from portal.rating_tally import CHINA
 
 SPANS = (6, 12, 24, 36)
 SOURCES = ("all", "verified", "open")
-WEB_BATCH = 500
+WEB_BATCH = 2000
 WEB_SLICE = timedelta(seconds=2)  # one request counts for at most about this long, then reports progress
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NO_DEPARTMENT = "未选科室"
@@ -122,7 +122,8 @@ async def dashboard_page(request: Request) -> Response:
 def _rollup_slice(request: Request, officer: CurrentOfficer) -> Progress:
     start = utcnow()
     return rollup(request.app.state.db, keyring=officer.keyring, office_id=officer.office_id,
-                  officer_id=officer.id, batch=WEB_BATCH, deadline=start + WEB_SLICE, now=utcnow)
+                  officer_id=officer.id, batch=WEB_BATCH, opener=request.app.state.rating_opener,
+                  deadline=start + WEB_SLICE, now=utcnow)
 
 
 async def rollup_submit(request: Request) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from crypto import private_key_bytes
-from intake.models import Submission, SubmissionKind
+from intake.models import Submission
 from intake.questionnaire import QUESTIONS
 from intake.rating_models import Rating
-from intake.sealing import submission_context
 from portal.rating_models import RatingAlert, RatingCounter
-from portal.rating_rollup import ParallelOpener, open_items, pending, rollup, rollup_batch
+from portal.rating_opener import ParallelOpener, Sealed, SerialOpener
+from portal.rating_rollup import pending, rollup, rollup_batch
 from portal.rating_tally import counter_key, open_tally
 from tests.rating_helpers import GOOD, POOR, department_id, head_keyring, store_rating
 
@@ -132,6 +132,61 @@ def test_two_rollups_at_once_count_each_rating_once(db, deployment):
     assert sum(n for (d, m, s, q, a), n in cells.items() if q == "overall") == 40
 
 
+def test_past_its_deadline_a_rollup_counts_the_batch_in_hand_and_leaves_the_rest_pending(db, deployment):
+    keyring = head_keyring(db)
+    for _ in range(12):
+        store_rating(db, deployment, department=None, answers=GOOD)
+    started = datetime.now(UTC)
+
+    done = rollup(db, keyring=keyring, office_id=deployment.office.id, officer_id=None, batch=5,
+                  deadline=started, now=lambda: started + timedelta(seconds=3))
+
+    assert done.counted == 5 and done.remaining == 7
+    assert sum(n for (d, m, s, q, a), n in counted_cells(db, keyring, deployment.office.id).items()
+               if q == "overall") == 5
+
+
+class AnotherRollupMeanwhile(SerialOpener):
+    """Opens as usual; while the first batch is being opened, another officer's rollup counts a batch."""
+
+    def __init__(self, db, keyring, office_id: int) -> None:  # type: ignore[no-untyped-def]
+        self.db, self.keyring, self.office_id = db, keyring, office_id
+        self.other: list = []
+
+    def submit(self, keys, items):  # type: ignore[no-untyped-def]
+        opening = super().submit(keys, items)
+        opener = self
+
+        class Meanwhile:
+            def result(self):  # type: ignore[no-untyped-def]
+                if not opener.other:
+                    opener.other.append(rollup_batch(opener.db, keyring=opener.keyring, office_id=opener.office_id,
+                                                     officer_id=None, limit=5))
+                return opening.result()
+
+            def cancel(self) -> None:
+                opening.cancel()
+
+        return Meanwhile()
+
+
+def test_a_batch_counted_by_another_rollup_while_it_was_opened_is_not_counted_again(db, deployment):
+    keyring = head_keyring(db)
+    bone = department_id(db, "骨科")
+    for i in range(12):
+        store_rating(db, deployment, department=bone, answers=GOOD if i % 3 else POOR)
+    office = deployment.office.id
+    opener = AnotherRollupMeanwhile(db, keyring, office)
+
+    done = rollup(db, keyring=keyring, office_id=office, officer_id=None, batch=5, opener=opener)
+
+    assert opener.other[0].counted == 5 and done.counted == 7 and done.remaining == 0
+    cells = counted_cells(db, keyring, office)
+    month = next(iter(cells))[1]
+    assert cells[(bone, month, "open", "overall", "5")] == 8
+    assert cells[(bone, month, "open", "overall", "2")] == 4
+
+
 def test_a_red_envelope_or_a_comment_raises_a_sealed_alert(db, deployment):
     keyring = head_keyring(db)
     store_rating(db, deployment, department=None, answers={**GOOD, "red_envelope": "yes"})
@@ -155,14 +210,25 @@ def test_an_envelope_moved_to_another_department_is_not_counted(db, deployment):
     assert counted_cells(db, keyring, deployment.office.id) == Counter()
 
 
-def test_the_parallel_opener_opens_what_the_serial_one_does(db, deployment):
+def test_the_parallel_opener_opens_and_counts_what_the_serial_one_does(db, deployment):
     keyring = head_keyring(db)
-    for answers in (GOOD, POOR):
-        store_rating(db, deployment, department=None, answers=answers, comment="x")
+    hour = datetime(2026, 1, 15, 2, tzinfo=UTC)
+    for answers in (GOOD, POOR, GOOD):
+        store_rating(db, deployment, department=None, answers=answers, comment="x", hour=hour)
+    store_rating(db, deployment, department=None, answers={**GOOD, "red_envelope": "yes"}, hour=hour, verified=True)
+    store_rating(db, deployment, department=None, answers=GOOD, hour=hour)
     with db.transaction() as session:
-        envelopes = session.scalars(select(Submission.envelope)).all()
-    ad = submission_context(kind=SubmissionKind.RATING, hospital_id=deployment.hospital.id, department_id=None)
+        items = [Sealed(*row) for row in session.execute(
+            select(Submission.envelope, Submission.hospital_id, Submission.department_id, Submission.created_hour,
+                   Rating.verified).join(Rating, Rating.submission_id == Submission.id))]
+    items.append(items[0]._replace(department_id=department_id(db, "骨科")))  # moved: does not open
     keys = {kid: private_key_bytes(k) for kid, k in keyring.keys.items()}
-    items = [(e, ad) for e in envelopes]
+
     with ParallelOpener(workers=2) as opener:
-        assert sorted(map(repr, opener(keys, items))) == sorted(map(repr, open_items(keys, items)))
+        parallel = opener.submit(keys, items).result()
+
+    assert parallel == SerialOpener().submit(keys, items).result()
+    month = parallel.cells[(0, "2026-01")]
+    assert month.ratings == Counter({"open": 4, "verified": 1}) and parallel.unreadable == 1
+    assert month.answers[("open", "overall", "5")] == 3 and month.answers[("open", "overall", "2")] == 1
+    assert sorted(items[position].verified for position, _, _ in parallel.alerts) == [False, False, False, True]
