@@ -30,6 +30,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, insert, select, text
 from starlette.testclient import TestClient
 
+from bench.region_scale import timed
 from crypto import OWASP_MINIMUM, load_public_key, seal
 from intake.db import new_id, this_hour
 from intake.followup import FollowLimits
@@ -180,17 +181,6 @@ def seed(database: Database, done: Initialised, clues: int) -> None:
     with database.transaction() as session:
         reports = session.scalar(select(func.count()).select_from(Submission))
     print(f"seeded {clues:,} clues and {reports:,} reports in {time.perf_counter() - started:.0f} s")
-
-
-def timed(client: TestClient, path: str, runs: int) -> tuple[float, float, int]:
-    status = client.get(path).status_code  # warm
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        status = client.get(path).status_code
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], status
 
 
 def time_export(client: TestClient, clues: int) -> None:

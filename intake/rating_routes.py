@@ -18,6 +18,7 @@ from intake.db import utcnow
 from intake.forms import read_form, text
 from intake.group_commit import IntakeBusy
 from intake.models import Audience
+from intake.office_keys import current_sealing_key
 from intake.ratings import (
     MAX_ENVELOPE,
     Outcome,
@@ -25,7 +26,6 @@ from intake.ratings import (
     RatingInput,
     active_departments,
     department_poster,
-    office_for,
     prepare_rating,
     store_rating,
 )
@@ -43,7 +43,7 @@ BUSY = "系统繁忙，您的评价未能保存，请稍后再提交。您填写
 def _form_context(request: Request, place: Place, **extra: Any) -> dict[str, Any]:
     with request.app.state.db.read() as session:
         departments = [] if place.department_id else active_departments(session, place.hospital_id)
-        _, key = office_for(session, place.hospital_id)
+        key = current_sealing_key(session, place.hospital_id)
     context: dict[str, Any] = {
         "place": place, "questions": questionnaire.QUESTIONS, "departments": departments,
         "office_public_key": base64.b64encode(key.public_bytes).decode(), "values": {}, "errors": {},

@@ -49,12 +49,6 @@ class RatingInput:
     code: str | None  # normalised one-time code, if one was typed
 
 
-def office_for(session: Session, hospital_id: int) -> tuple[int, SealingKey]:
-    """The hospital's office id and the key new submissions are sealed to."""
-    key = current_sealing_key(session, hospital_id)
-    return key.office_id, key
-
-
 def active_departments(session: Session, hospital_id: int) -> list[Department]:
     return list(
         session.scalars(

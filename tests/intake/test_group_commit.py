@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.exc import OperationalError
 
 from crypto import envelope_key_id, open_envelope
 from intake.group_commit import Group, GroupCommit, IntakeBusy
@@ -156,3 +157,13 @@ def test_a_rating_after_a_rotation_elsewhere_is_sealed_to_the_new_key(client, ap
     opened = open_envelope(new_keys.keys[rotated.key_id], fresh.envelope, associated_data=submission_context(
         kind=fresh.kind, hospital_id=fresh.hospital_id, department_id=fresh.department_id))
     assert b'"overall":"3"' in opened
+
+
+def test_a_database_that_cannot_be_reached_fails_the_write_instead_of_hanging(tmp_path):  # type: ignore[no-untyped-def]
+    writer = GroupCommit(create_engine(f"sqlite:///{tmp_path / 'missing' / 'portal.db'}"))  # no such directory
+
+    def into(group: Group) -> None:
+        group.insert(THROTTLE, row(b"lost"))
+
+    with pytest.raises(OperationalError):
+        run(lambda: asyncio.wait_for(writer.run(into), timeout=10))
