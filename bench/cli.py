@@ -94,6 +94,24 @@ def _request(scenario: Scenario, server: Server, dep: deployments.Deployment | N
     return load.Request(method=scenario.method, url=f"{server.base_url}{path}", headers=headers, bodies=bodies)
 
 
+def settle(servers: list[Server], *, step: float = 0.2, limit: float = 10.0) -> None:
+    """Wait until no server is still working off the last run. The load generator hangs up at the end of its
+    run, but a server may still hold requests it read (32 reports queued for Argon2id take a second): the next
+    figure, measured meanwhile, would pay for them. Idle = at most a tenth of one core over `step` seconds (the
+    kernel counts CPU time in ticks of 10 ms)."""
+    if not Path("/proc/self/stat").exists():
+        time.sleep(1.0)
+        return
+    deadline = time.monotonic() + limit
+    used = sum(server.cpu_seconds() for server in servers)
+    while time.monotonic() < deadline:
+        time.sleep(step)
+        now = sum(server.cpu_seconds() for server in servers)
+        if now - used <= 0.1 * step:
+            return
+        used = now
+
+
 def run_workers(args: argparse.Namespace, workers: int, work: Path, deps: list[deployments.Deployment],
                 scenarios: list[Scenario], use_wrk: bool, deadline: float) -> list[Measured]:
     reference_dir = work / f"reference-{workers}"
@@ -124,6 +142,7 @@ def run_workers(args: argparse.Namespace, workers: int, work: Path, deps: list[d
         if not args.smoke:
             _log(f"{workers} worker(s): warming up")
             for scenario, _, request in plan:
+                settle(servers)
                 load.run(request, connections=scenario.connections, seconds=1, use_wrk=use_wrk)
         # Runs interleave the figures, so that a slow moment of the machine touches all of them alike.
         for number in range(args.runs):
@@ -134,6 +153,7 @@ def run_workers(args: argparse.Namespace, workers: int, work: Path, deps: list[d
                 # The smoke run checks the harness, not the figures: few connections, so that even the
                 # Argon2-bound scenario completes requests within its second on a busy machine.
                 connections = min(scenario.connections, 4) if args.smoke else scenario.connections
+                settle(servers)
                 result = load.run(request, connections=connections, seconds=args.seconds, use_wrk=use_wrk)
                 results[(scenario.name, label)].runs.append(result)
                 _log(f"{workers}w run {number + 1} {label:10} {scenario.name}: {result.rps:,.0f}/s "

@@ -114,13 +114,12 @@ SCENARIOS: list[Scenario] = [
     Scenario("office login page", "portal", "GET", "/office/login"),
     Scenario("office inbox (logged in, seeded items)", "portal", "GET", "/office/", officer=True, connections=4,
              goal=Goal(max_p50_ms=200, zero_errors=True, text="inbox p50 <= 200 ms")),
-    # Foundation path of a server-sealed submission (bench/probe.py): stands in until /q/{code}/rate lands.
-    Scenario("probe: server-sealed submission, no receipt", "portal", "POST", "/bench/sealed/{code}",
-             body=rating_form, reference="seal",
-             goal=Goal(min_rps=2000, max_p99_ms=50, text=">= 2,000/s, p99 < 50 ms, 0 errors (ratings goal)")),
-    Scenario("probe: submission with receipt (one Argon2id)", "portal", "POST", "/bench/receipt/{code}",
-             body=report_form, reference="seal",
-             goal=Goal(min_rps=80, text=">= 80/s, 0 errors (report-with-receipt goal)")),
+    # The foundation's path of a submission (bench/probe.py: an ORM session per request, no group commit), kept
+    # as the "before" of the product's own endpoints below; the goals are theirs.
+    Scenario("probe: server-sealed submission, no receipt (foundation path)", "portal", "POST",
+             "/bench/sealed/{code}", body=rating_form, reference="seal"),
+    Scenario("probe: submission with receipt, one Argon2id (foundation path)", "portal", "POST",
+             "/bench/receipt/{code}", body=report_form, reference="seal"),
     # The product's own intake endpoints.
     Scenario("ratings intake, server-sealed (POST /q/{code}/rate)", "portal", "POST", "/q/{code}/rate",
              body=questionnaire, reference="seal",

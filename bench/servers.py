@@ -70,6 +70,19 @@ class Server:
         self.stop()
         raise ServerError(f"{self.name} did not answer within {timeout:.0f} s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes (its supervisor and workers: one process group)."""
+        assert self.process is not None
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process ended meanwhile
+            if int(fields[2]) == self.process.pid:  # fields[2] is the process group (the 5th field of stat)
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return

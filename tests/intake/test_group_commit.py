@@ -4,7 +4,10 @@ stored, one bad write costs nobody else theirs, and a lock held elsewhere is wai
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import secrets
+import stat
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -133,6 +136,41 @@ def test_a_lock_never_released_refuses_the_write_and_stores_nothing(db):  # type
         holder.rollback()
         holder.close()
     assert stored_keys(db) == set()
+
+
+def test_a_turn_that_never_comes_refuses_the_write_which_is_never_written_later(db):  # type: ignore[no-untyped-def]
+    """Another worker holds the turn (the file lock beside the database) and does not let go: the waiting write is
+    answered busy after `lock_wait`, and when the turn finally comes it is not written behind the patient's back;
+    the next write goes through."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's writers take turns")
+    lock_path = f"{db.engine.url.database}-intake-lock"
+    writer = GroupCommit(db.engine, lock_wait=0.3)
+
+    def write(key: bytes):  # type: ignore[no-untyped-def]
+        def into(group: Group) -> bytes:
+            group.insert(THROTTLE, row(key))
+            return key
+        return into
+
+    holder = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    async def scenario() -> bytes:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        try:
+            with pytest.raises(IntakeBusy):
+                await writer.run(write(b"refused"))
+        finally:
+            fcntl.flock(holder, fcntl.LOCK_UN)
+        return await writer.run(write(b"next"))
+
+    try:
+        assert run(scenario) == b"next"
+    finally:
+        os.close(holder)
+    assert stored_keys(db) == {b"next"}
+    lock_file = os.stat(lock_path)
+    assert lock_file.st_size == 0 and stat.S_IMODE(lock_file.st_mode) == 0o600
 
 
 def test_a_rating_after_a_rotation_elsewhere_is_sealed_to_the_new_key(client, app, db, deployment):  # type: ignore[no-untyped-def]
