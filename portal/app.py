@@ -17,6 +17,7 @@ import intake.rating_routes
 import intake.report_routes
 import intake.routes
 from crypto import hkdf
+from intake.costly import SLOTS
 from intake.group_commit import GroupCommit
 from intake.office_keys import SealingKeys
 from intake.rendering import build_templates
@@ -124,6 +125,7 @@ class PortalApp:
         state.templates.env.globals["authority_office_id"] = authority_office_id(database)
         # The intake's writer (one group commit per worker) and its memory of each hospital's sealing key.
         state.intake_writer = GroupCommit(database.engine)
+        SLOTS.share_in(settings.home)  # Argon2id: one call per core across this deployment's workers
         state.sealing_keys = SealingKeys(database.engine.execution_options(**{READ_ONLY: True}))
 
         def limit_for(path: str) -> int:

@@ -56,6 +56,9 @@ class Settings:
     # behind nginx the throttles must count the client, not the proxy. Passed to uvicorn's forwarded_allow_ips.
     trusted_proxies: str = ""
     retention_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
+    # A folder shared by this deployment's worker processes and nobody else's: their lock files (intake/costly.py).
+    # None: each worker on its own.
+    home: Path | None = None
     open_ratings_per_hour: int = 30  # open-poster ratings per client address and hour (see intake/ratings.py)
     body_idle_seconds: float = 20.0  # a request body that stalls this long is refused with 408
 
@@ -133,6 +136,7 @@ def from_env() -> Settings:
         retention_days=retention_days_from_env(),
         body_idle_seconds=_idle_seconds_from_env(),
         open_ratings_per_hour=_count("PORTAL_OPEN_RATINGS_PER_HOUR", default=30),
+        home=home_dir(),
     )
 
 
