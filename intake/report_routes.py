@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from crypto import format_receipt
-from intake.chooser import Place, PosterNotUsable, find_place, poster_refusal
+from intake.chooser import Place, PosterNotUsable, place_of, poster_refusal
 from intake.costly import run_costly
 from intake.forms import check_csrf
 from intake.group_commit import Group, IntakeBusy
@@ -24,13 +24,15 @@ from intake.receipts import PreparedReceipt, prepare_receipt, receipt_pepper
 from intake.rendering import render
 from intake.report_form import CATEGORIES, FIELD_LABELS, ReportInput, read_department, read_report
 from intake.reports import (
+    KeyRotated,
     PlainReady,
+    Recipient,
     Recipients,
     ReportRefused,
     UnreadableImage,
     prepare_plain,
-    recipients,
     routed,
+    seal_again,
     store_report,
 )
 from intake.uploads import FileProblem, ParsedUpload, UploadLimits, UploadRefused, read_upload
@@ -59,12 +61,16 @@ def _context(request: Request, place: Place, to: Recipients, departments: list[D
             "limits": limit_values(), "file_errors": file_errors, "action": f"{UPLOAD_PREFIX}{place.code}"}
 
 
-def _load(request: Request) -> tuple[Place, Recipients, list[Department]]:
-    with request.app.state.db.read() as session:
-        place = find_place(session, request.path_params["code"])
-        to = recipients(session, hospital_id=place.hospital_id)
-        departments: list[Department] = []
-        if place.department_id is None:
+def _load(request: Request, *, fresh: bool) -> tuple[Place, Recipients, list[Department]]:
+    """The poster's place, where its reports go, and (for a hospital-wide poster) the departments to choose from.
+    The form reads the offices' keys afresh: a browser seals to what the page gives it. A submission takes this
+    worker's memory of them, which `store_report` checks under the write lock."""
+    place = place_of(request)
+    memory = request.app.state.recipients
+    to = memory.fresh(place.hospital_id) if fresh else memory.remembered(place.hospital_id)
+    departments: list[Department] = []
+    if place.department_id is None:
+        with request.app.state.db.read() as session:
             departments = list(session.scalars(select(Department).where(
                 Department.hospital_id == place.hospital_id, Department.retired_at.is_(None)).order_by(Department.id)))
     return place, to, departments
@@ -73,7 +79,7 @@ def _load(request: Request) -> tuple[Place, Recipients, list[Department]]:
 async def report_form(request: Request) -> Response:
     """Show the report form for the poster's hospital and department."""
     try:
-        place, to, departments = _load(request)
+        place, to, departments = _load(request, fresh=True)
     except PosterNotUsable as refused:
         return poster_refusal(request, refused)
     return render(request, "intake/report/form.html", _context(request, place, to, departments, ReportInput(), []))
@@ -92,7 +98,7 @@ def _receipt_page(request: Request, receipt: PreparedReceipt, *, place: Place, t
 async def submit_report(request: Request) -> Response:
     """File a report: store the browser's envelope as it came, or seal the plain form in memory."""
     try:
-        place, to, departments = _load(request)
+        place, to, departments = _load(request, fresh=False)
     except PosterNotUsable as refused:
         return poster_refusal(request, refused)
     try:
@@ -133,14 +139,19 @@ async def _submit_sealed(request: Request, upload: ParsedUpload, place: Place, t
     try:
         recipient = routed(envelope, identity, to)
     except ReportRefused:
-        raise HTTPException(status_code=400) from None
+        try:  # sealed to a key this worker has not seen yet (the form came from another worker, after a rotation)?
+            to = request.app.state.recipients.fresh(place.hospital_id)
+            recipient = routed(envelope, identity, to)
+        except ReportRefused:
+            raise HTTPException(status_code=400) from None
     receipt = await run_costly(prepare_receipt, pepper=_pepper(request),
                                       params=request.app.state.settings.argon2)
     try:
-        await _store(request, place=place, office_id=recipient.office_id, department_id=department_id,
-                     envelope=envelope, identity=identity, attachments=upload.sealed, receipt=receipt,
-                     sealed_in_browser=True)
-    except ReportRefused:
+        await _store(request, place=place, office_id=recipient.office_id, sealed_to=recipient.key_id,
+                     department_id=department_id, envelope=envelope, identity=identity, attachments=upload.sealed,
+                     receipt=receipt, sealed_in_browser=True)
+    except (ReportRefused, KeyRotated):  # a key retired since the form was shown: the page asks to send again
+        request.app.state.recipients.fresh(place.hospital_id)
         raise HTTPException(status_code=400) from None
     return _receipt_page(request, receipt, place=place, to=to, office_id=recipient.office_id,
                          sealed_in_browser=True)
@@ -157,20 +168,32 @@ async def _submit_plain(request: Request, upload: ParsedUpload, place: Place, to
             file_errors.append(RESELECT)
         return render(request, "intake/report/form.html",
                       _context(request, place, to, departments, report, file_errors), status_code=400)
-    recipient = to.authority if report.escalate and to.authority else to.hospital
     try:
         ready: PlainReady = await run_costly(
-            prepare_plain, report, upload, place=place, to=recipient, pepper=_pepper(request),
+            prepare_plain, report, upload, place=place, to=_recipient_of(report, to), pepper=_pepper(request),
             params=request.app.state.settings.argon2)
     except UnreadableImage:
         return render(request, "intake/report/form.html",
                       _context(request, place, to, departments, report, [IMAGE_UNREADABLE, RESELECT]),
                       status_code=400)
-    await _store(request, place=place, office_id=ready.office_id, department_id=ready.department_id,
-                 envelope=ready.envelope, identity=ready.identity, attachments=ready.attachments,
-                 receipt=ready.receipt, sealed_in_browser=False)
+    try:
+        await _store_plain(request, ready, place)
+    except KeyRotated:  # the office's key was replaced since this worker read it: sealed again, same receipt
+        to = request.app.state.recipients.fresh(place.hospital_id)
+        ready = seal_again(ready, report, place=place, to=_recipient_of(report, to))
+        await _store_plain(request, ready, place)
     return _receipt_page(request, ready.receipt, place=place, to=to, office_id=ready.office_id,
                          sealed_in_browser=False)
+
+
+def _recipient_of(report: ReportInput, to: Recipients) -> Recipient:
+    return to.authority if report.escalate and to.authority else to.hospital
+
+
+async def _store_plain(request: Request, ready: PlainReady, place: Place) -> None:
+    await _store(request, place=place, office_id=ready.office_id, sealed_to=ready.sealed_to,
+                 department_id=ready.department_id, envelope=ready.envelope, identity=ready.identity,
+                 attachments=ready.attachments, receipt=ready.receipt, sealed_in_browser=False)
 
 
 routes = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from crypto import Argon2Params, FormatError, envelope_key_id, load_public_key, seal
@@ -25,6 +25,11 @@ from intake.uploads import ParsedUpload, SealedAttachment, seal_all
 
 class ReportRefused(Exception):
     """A browser-sealed report that cannot be stored as it came (wrong key, bad ids); nothing is stored."""
+
+
+class KeyRotated(Exception):
+    """The report was sealed to a key its office has replaced meanwhile (a rotation in another process); nothing
+    is stored. The plain form is sealed again to the new key; a browser's envelope cannot be."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,24 @@ def current_office_key(session: Session, office_id: int) -> OfficeKey:
     return key
 
 
+class RecipientsMemory:
+    """One worker's memory of where each hospital's reports can go, so that a report's submission reads nothing
+    before its Argon2id (the reads cost a millisecond of the event loop per report). It may be stale after a
+    rotation elsewhere: `store_report` checks the key under the write lock, and the route then asks `fresh`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._known: dict[int, Recipients] = {}
+
+    def remembered(self, hospital_id: int) -> Recipients:
+        return self._known.get(hospital_id) or self.fresh(hospital_id)
+
+    def fresh(self, hospital_id: int) -> Recipients:
+        with Session(self._engine) as session:
+            found = self._known[hospital_id] = recipients(session, hospital_id=hospital_id)
+        return found
+
+
 def _recipient(session: Session, office: Office) -> Recipient:
     key = current_office_key(session, office.id)
     return Recipient(office_id=office.id, office_name=office.name, key_id=key.key_id, public_key=key.public_key)
@@ -78,13 +101,25 @@ class PlainReady:
     attachments: list[SealedAttachment]
     receipt: PreparedReceipt
     office_id: int
+    sealed_to: bytes
     department_id: int | None
 
 
 def prepare_plain(report: ReportInput, upload: ParsedUpload, *, place: Place, to: Recipient,
                   pepper: bytes, params: Argon2Params) -> PlainReady:
     """Strip and seal the held photos, seal the report and identity, draw the receipt. Runs in a worker thread."""
-    attachments = seal_all(upload)
+    return _sealed(report, seal_all(upload), place=place, to=to,
+                   receipt=prepare_receipt(pepper=pepper, params=params))
+
+
+def seal_again(ready: PlainReady, report: ReportInput, *, place: Place, to: Recipient) -> PlainReady:
+    """The same report sealed to another key (its office's new one, after a rotation): the attachments, sealed
+    with keys of their own, and the receipt already drawn are kept."""
+    return _sealed(report, ready.attachments, place=place, to=to, receipt=ready.receipt)
+
+
+def _sealed(report: ReportInput, attachments: list[SealedAttachment], *, place: Place, to: Recipient,
+            receipt: PreparedReceipt) -> PlainReady:
     descriptions = [a.description for a in attachments if a.description is not None]
     department_id = place.department_id or report.department_id
     key = load_public_key(to.public_key)
@@ -93,9 +128,8 @@ def prepare_plain(report: ReportInput, upload: ParsedUpload, *, place: Place, to
     identity_payload = report.identity_payload()
     identity = (seal(key, encode_payload(identity_payload), associated_data=identity_context(**where))
                 if identity_payload else None)
-    return PlainReady(envelope=envelope, identity=identity, attachments=attachments,
-                      receipt=prepare_receipt(pepper=pepper, params=params), office_id=to.office_id,
-                      department_id=department_id)
+    return PlainReady(envelope=envelope, identity=identity, attachments=attachments, receipt=receipt,
+                      office_id=to.office_id, sealed_to=to.key_id, department_id=department_id)
 
 
 def routed(envelope: bytes, identity: bytes | None, to: Recipients) -> Recipient:
@@ -112,10 +146,19 @@ def routed(envelope: bytes, identity: bytes | None, to: Recipients) -> Recipient
     return recipient
 
 
-def store_report(session: Session, *, place: Place, office_id: int, department_id: int | None, envelope: bytes,
-                 identity: bytes | None, attachments: list[SealedAttachment], receipt: PreparedReceipt,
-                 sealed_in_browser: bool) -> str:
-    """Write the submission, its attachments and its receipt in the caller's transaction; return its id."""
+_CURRENT_KEY_ID = (select(OfficeKey.key_id)
+                   .where(OfficeKey.office_id == bindparam("office_id"), OfficeKey.retired_at.is_(None))
+                   .order_by(OfficeKey.id.desc()).limit(1))
+
+
+def store_report(session: Session, *, place: Place, office_id: int, sealed_to: bytes, department_id: int | None,
+                 envelope: bytes, identity: bytes | None, attachments: list[SealedAttachment],
+                 receipt: PreparedReceipt, sealed_in_browser: bool) -> str:
+    """Write the submission, its attachments and its receipt in the caller's transaction; return its id.
+    Raises KeyRotated if `sealed_to` is no longer the office's current key (nothing written)."""
+    current = session.execute(_CURRENT_KEY_ID, {"office_id": office_id}).scalar()
+    if current is None or bytes(current) != sealed_to:
+        raise KeyRotated(f"office {office_id} has another key now")
     if ids_taken(session, [a.id for a in attachments]):
         raise ReportRefused("an attachment id is already taken")
     row = Submission(kind=SubmissionKind.REPORT, office_id=office_id, hospital_id=place.hospital_id,
@@ -130,5 +173,5 @@ def store_report(session: Session, *, place: Place, office_id: int, department_i
     return row.id
 
 
-__all__ = ["PlainReady", "Recipient", "Recipients", "ReportRefused", "UnreadableImage", "prepare_plain",
-           "recipients", "routed", "store_report"]
+__all__ = ["KeyRotated", "PlainReady", "Recipient", "Recipients", "RecipientsMemory", "ReportRefused",
+           "UnreadableImage", "prepare_plain", "recipients", "routed", "seal_again", "store_report"]

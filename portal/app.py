@@ -21,6 +21,7 @@ from intake.costly import SLOTS
 from intake.group_commit import GroupCommit
 from intake.office_keys import SealingKeys
 from intake.rendering import build_templates
+from intake.reports import RecipientsMemory
 from intake.web_security import BodyLimit, CrossSiteGuard, RefuseNul, SecurityHeaders
 from portal import errors
 from portal.bootstrap import authority_office
@@ -125,6 +126,7 @@ class PortalApp:
         state.templates.env.globals["authority_office_id"] = authority_office_id(database)
         # The intake's writer (one group commit per worker) and its memory of each hospital's sealing key.
         state.intake_writer = GroupCommit(database.engine)
+        state.recipients = RecipientsMemory(database.engine.execution_options(**{READ_ONLY: True}))
         SLOTS.share_in(settings.home)  # Argon2id: one call per core across this deployment's workers
         state.sealing_keys = SealingKeys(database.engine.execution_options(**{READ_ONLY: True}))
 
