@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -108,6 +109,11 @@ class PortalApp:
 
         @asynccontextmanager
         async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+            # What the worker built at startup (modules, mapped classes, statements, templates) lives as long as
+            # it does: kept out of the collector's sight, so that a full collection no longer walks all of it (a
+            # pause of tens of milliseconds every few thousand requests; the ratings intake's p99 went from
+            # 52-56 ms to 19-21 ms: bench/README.md).
+            gc.freeze()
             yield
             rating_opener.close()
 
