@@ -114,8 +114,7 @@ async def submit_report(request: Request) -> Response:
 async def _store(request: Request, **report: Any) -> str:
     """Store a sealed report in the worker's next group commit; answered once it is on disk."""
     def write(group: Group) -> str:
-        with group.session() as session:
-            return store_report(session, **report)
+        return store_report(group, **report)
     try:
         stored: str = await request.app.state.intake_writer.run(write)
     except IntakeBusy:

@@ -13,11 +13,12 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from crypto import Argon2Params, FormatError, envelope_key_id, load_public_key, seal
-from intake.attachments import UnreadableImage, ids_taken, store_attachment
+from intake.attachments import UnreadableImage
 from intake.chooser import Place
-from intake.db import this_hour
-from intake.models import Office, OfficeKey, OfficeKind, Submission, SubmissionKind
-from intake.receipts import PreparedReceipt, prepare_receipt, store_receipt
+from intake.db import Base, new_id, this_hour
+from intake.group_commit import Group
+from intake.models import Attachment, Office, OfficeKey, OfficeKind, SubmissionKind
+from intake.receipts import PreparedReceipt, prepare_receipt
 from intake.report_form import ReportInput
 from intake.sealing import encode_payload, identity_context, submission_context
 from intake.uploads import ParsedUpload, SealedAttachment, seal_all
@@ -151,26 +152,43 @@ _CURRENT_KEY_ID = (select(OfficeKey.key_id)
                    .order_by(OfficeKey.id.desc()).limit(1))
 
 
-def store_report(session: Session, *, place: Place, office_id: int, sealed_to: bytes, department_id: int | None,
+_SUBMISSIONS, _ATTACHMENTS, _CHUNKS, _RECEIPTS = (
+    Base.metadata.tables[name] for name in ("submissions", "attachments", "attachment_chunks", "receipts"))
+_IDS_TAKEN = select(Attachment.id).where(Attachment.id.in_(bindparam("ids", expanding=True))).limit(1)
+
+
+def store_report(group: Group, *, place: Place, office_id: int, sealed_to: bytes, department_id: int | None,
                  envelope: bytes, identity: bytes | None, attachments: list[SealedAttachment],
                  receipt: PreparedReceipt, sealed_in_browser: bool) -> str:
-    """Write the submission, its attachments and its receipt in the caller's transaction; return its id.
-    Raises KeyRotated if `sealed_to` is no longer the office's current key (nothing written)."""
-    current = session.execute(_CURRENT_KEY_ID, {"office_id": office_id}).scalar()
-    if current is None or bytes(current) != sealed_to:
+    """Queue the submission, its attachments and its receipt in the group's transaction; return its id.
+    Raises KeyRotated if `sealed_to` is no longer the office's current key, ReportRefused if an attachment id is
+    taken (nothing of it written). Core rows, not ORM objects: a flush cost a millisecond per report."""
+    connection = group.connection
+    memo_key = ("office-key", office_id)
+    current = group.memo.get(memo_key)
+    if current is None:
+        found = connection.execute(_CURRENT_KEY_ID, {"office_id": office_id}).scalar()
+        current = group.memo[memo_key] = bytes(found) if found is not None else b""
+    if current != sealed_to:
         raise KeyRotated(f"office {office_id} has another key now")
-    if ids_taken(session, [a.id for a in attachments]):
+    ids = [a.id for a in attachments]
+    if ids and connection.execute(_IDS_TAKEN, {"ids": ids}).first() is not None:
         raise ReportRefused("an attachment id is already taken")
-    row = Submission(kind=SubmissionKind.REPORT, office_id=office_id, hospital_id=place.hospital_id,
-                     department_id=department_id, envelope=envelope, identity_envelope=identity,
-                     sealed_in_browser=sealed_in_browser, created_hour=this_hour())
-    session.add(row)
-    session.flush()
+    submission_id = new_id()
+    group.insert(_SUBMISSIONS, {
+        "id": submission_id, "kind": SubmissionKind.REPORT, "office_id": office_id, "hospital_id": place.hospital_id,
+        "department_id": department_id, "envelope": envelope, "identity_envelope": identity,
+        "sealed_in_browser": sealed_in_browser, "status": "received", "created_hour": this_hour(),
+    })
     for attachment in attachments:
-        store_attachment(session, submission_id=row.id, attachment_id=attachment.id, header=attachment.header,
-                         chunks=attachment.chunks)
-    store_receipt(session, receipt, submission_id=row.id)
-    return row.id
+        group.insert(_ATTACHMENTS, {"id": attachment.id, "submission_id": submission_id, "header": attachment.header,
+                                    "sealed_size": len(attachment.header) + sum(map(len, attachment.chunks))})
+        for index, chunk in enumerate(attachment.chunks):
+            group.insert(_CHUNKS, {"attachment_id": attachment.id, "index": index, "data": chunk})
+    group.insert(_RECEIPTS, {"lookup": receipt.lookup, "submission_id": submission_id,
+                             "reporter_public_key": receipt.reporter_public_key,
+                             "wrapped_reporter_key": receipt.wrapped_reporter_key})
+    return submission_id
 
 
 __all__ = ["KeyRotated", "PlainReady", "Recipient", "Recipients", "RecipientsMemory", "ReportRefused",
