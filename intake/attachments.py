@@ -96,10 +96,6 @@ def store_attachment(session: Session, *, submission_id: str, attachment_id: str
         session.add(AttachmentChunk(attachment_id=attachment_id, index=index, data=chunk))
 
 
-def ids_taken(session: Session, ids: list[str]) -> bool:
-    return bool(ids) and session.scalar(select(Attachment.id).where(Attachment.id.in_(ids)).limit(1)) is not None
-
-
 def open_attachment(session: Session, *, attachment: Attachment, key: bytes) -> Iterator[bytes]:
     """Decrypt an attachment chunk by chunk (the caller holds the file key from an opened envelope)."""
     chunks = session.scalars(select(AttachmentChunk.data).where(AttachmentChunk.attachment_id == attachment.id)

@@ -31,7 +31,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # what other users of a pooled connection expect (portal.db sets it on connect)
@@ -53,14 +52,6 @@ class Group:
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
         self._rows.setdefault(table, []).append(row)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """An ORM session inside this transaction, for writes built on the ORM (a report and its attachments):
-        flushed at the end, committed with the group."""
-        with Session(bind=self.connection) as session:
-            yield session
-            session.flush()
 
     def write_rows(self) -> None:
         for table, rows in self._rows.items():
