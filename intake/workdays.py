@@ -11,7 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -147,6 +147,7 @@ def covers(year: int) -> bool:
     return year in OFFICIAL.covered_years
 
 
+@lru_cache(maxsize=8192)  # the inbox asks it of every real-name report owing a notice: the days repeat
 def add_workdays(start: date, count: int) -> date:
     """The `count`-th working day after `start` (the day itself does not count)."""
     if count < 0:

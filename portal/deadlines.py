@@ -6,13 +6,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Subquery, and_, case, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from intake.models import Submission, SubmissionKind
-from intake.workdays import CHINA, add_workdays, china_date, workdays_between
+from intake.workdays import add_workdays, china_date, workdays_between
 from portal.clue_models import Clue, ClueReport, ClueStatus, NoticeKind, ReporterNotice
 
 DUE_SOON_WORKDAYS = 3
@@ -84,70 +84,67 @@ def real_name_deadlines(session: Session, reports: list[tuple[str, datetime]], *
         select(ClueReport.submission_id, Clue.closed_on).join(Clue, Clue.id == ClueReport.clue_id)
         .where(ClueReport.submission_id.in_(ids), Clue.status == ClueStatus.CLOSED)
     ).all())
-    found: dict[str, list[Deadline]] = {}
-    for submission_id, received_hour in reports:
-        items = [_deadline(NoticeKind.ACCEPTANCE, add_workdays(china_date(received_hour), acceptance_workdays),
-                           notices.get((submission_id, NoticeKind.ACCEPTANCE)), today)]
-        closed_on = closed.get(submission_id)
-        if closed_on is not None:
-            items.append(_deadline(NoticeKind.RESULT, add_workdays(closed_on, result_workdays),
-                                   notices.get((submission_id, NoticeKind.RESULT)), today))
-        found[submission_id] = items
-    return found
+    return {submission_id: _owed(received, notices.get((submission_id, NoticeKind.ACCEPTANCE)),
+                                 closed.get(submission_id), notices.get((submission_id, NoticeKind.RESULT)),
+                                 acceptance_workdays=acceptance_workdays, result_workdays=result_workdays, today=today)
+            for submission_id, received in reports}
+
+
+def _owed(received: datetime, accepted_at: datetime | None, closed_on: date | None, told_at: datetime | None, *,
+          acceptance_workdays: int, result_workdays: int, today: date) -> list[Deadline]:
+    items = [_deadline(NoticeKind.ACCEPTANCE, add_workdays(china_date(received), acceptance_workdays), accepted_at,
+                       today)]
+    if closed_on is not None:
+        items.append(_deadline(NoticeKind.RESULT, add_workdays(closed_on, result_workdays), told_at, today))
+    return items
 
 
 @dataclass(frozen=True)
-class Cutoffs:
-    """Where a deadline of n working days stands today, by the day it started from: a start before `overdue` is
-    overdue, a start before `due_soon` is overdue or due soon, a later one is open."""
+class NoticesOwed:
+    """An office's real-name reports that still owe a notice, by submission id, with their deadlines' states."""
 
-    overdue: date
-    due_soon: date
+    owing: frozenset[str]
+    overdue: frozenset[str]  # a notice is overdue
+    due_soon: frozenset[str]  # a notice falls due soon (another may be overdue)
+    received: dict[str, datetime]  # of the overdue and due soon ones
 
-
-def cutoffs(today: date, workdays: int) -> Cutoffs:
-    """The start days at which a deadline's state changes today (states only grow later as the start does)."""
-    def state(start: date) -> DeadlineState:
-        return _deadline(NoticeKind.ACCEPTANCE, add_workdays(start, workdays), None, today).state
-
-    day = today - timedelta(days=2 * workdays + 30)
-    while state(day) is not DeadlineState.OVERDUE:
-        day -= timedelta(days=30)
-    while state(day) is DeadlineState.OVERDUE:
-        day += timedelta(days=1)
-    overdue = day
-    while state(day) is not DeadlineState.OPEN:
-        day += timedelta(days=1)
-    return Cutoffs(overdue=overdue, due_soon=day)
+    @property
+    def urgent(self) -> frozenset[str]:
+        return self.overdue | self.due_soon
 
 
-def _china_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=CHINA)
-
-
-def notices_owed(*, office_id: int, today: date, acceptance_workdays: int, result_workdays: int) -> Subquery:
-    """The office's real-name reports that still owe a notice, one row each: submission_id, and overdue and due_soon
-    (1 or 0). Uncorrelated, so that a list can join it once; the states are those `real_name_deadlines` gives,
-    compared as cut-off days worked out here rather than counted in SQL."""
+def notices_owed(session: Session, *, office_id: int, today: date, acceptance_workdays: int,
+                 result_workdays: int) -> NoticesOwed:
+    """Real-name reports are a few percent: the ones still owing a notice are found through their partial index
+    (migration 0012) and their deadlines counted here, in Python, as everywhere else."""
     accepted, told = aliased(ReporterNotice), aliased(ReporterNotice)
-    acceptance, result = cutoffs(today, acceptance_workdays), cutoffs(today, result_workdays)
-    acceptance_owed = accepted.id.is_(None)
-    result_owed = and_(Clue.id.is_not(None), told.id.is_(None))
-    received = Submission.created_hour
-    overdue = or_(and_(acceptance_owed, received < _china_midnight(acceptance.overdue)),
-                  and_(result_owed, Clue.closed_on < result.overdue))
-    due_soon = or_(and_(acceptance_owed, received >= _china_midnight(acceptance.overdue),
-                        received < _china_midnight(acceptance.due_soon)),
-                   and_(result_owed, Clue.closed_on >= result.overdue, Clue.closed_on < result.due_soon))
-    return (
-        select(Submission.id.label("submission_id"), case((overdue, 1), else_=0).label("overdue"),
-               case((due_soon, 1), else_=0).label("due_soon"))
+    rows = session.execute(
+        select(Submission.id, Submission.created_hour, accepted.at, Clue.closed_on, told.at)
         .outerjoin(accepted, and_(accepted.submission_id == Submission.id, accepted.kind == NoticeKind.ACCEPTANCE))
         .outerjoin(ClueReport, ClueReport.submission_id == Submission.id)
         .outerjoin(Clue, and_(Clue.id == ClueReport.clue_id, Clue.status == ClueStatus.CLOSED,
                               Clue.closed_on.is_not(None)))
         .outerjoin(told, and_(told.submission_id == Submission.id, told.kind == NoticeKind.RESULT))
         .where(Submission.office_id == office_id, Submission.kind == SubmissionKind.REPORT,
-               Submission.identity_envelope.is_not(None), or_(acceptance_owed, result_owed))
-        .subquery("owed")
-    )
+               Submission.identity_envelope.is_not(None),
+               or_(accepted.id.is_(None), and_(Clue.id.is_not(None), told.id.is_(None))),
+               # True of every report; a range on the hour lets SQLite, which keeps no statistics here, tell that
+               # the partial index of real-name reports beats reading every report's row.
+               Submission.created_hour >= _EPOCH)
+    ).all()
+    owing, overdue, due_soon, urgent = set(), set(), set(), {}
+    for submission_id, received, accepted_at, closed_on, told_at in rows:
+        states = {d.state for d in _owed(received, accepted_at, closed_on, told_at, today=today,
+                                         acceptance_workdays=acceptance_workdays, result_workdays=result_workdays)}
+        owing.add(submission_id)
+        if DeadlineState.OVERDUE in states:
+            overdue.add(submission_id)
+        if DeadlineState.DUE_SOON in states:
+            due_soon.add(submission_id)
+        if states & {DeadlineState.OVERDUE, DeadlineState.DUE_SOON}:
+            urgent[submission_id] = received
+    return NoticesOwed(owing=frozenset(owing), overdue=frozenset(overdue), due_soon=frozenset(due_soon),
+                       received=urgent)
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

@@ -9,15 +9,16 @@ from sqlalchemy.orm import Session
 from intake.conversation import Message, MessageKind
 from intake.handin_models import HandIn, HandInState
 from intake.labels import HANDIN_STATE
-from intake.models import Department, Submission
+from intake.models import Department, Submission, SubmissionKind
 from portal.rating_models import AlertStatus, RatingAlert
 from portal.workbench import InboxItem, Listing, WorkContext, assignees, register_source
 
 
-def handin_listing(ctx: WorkContext) -> Listing:
+def handin_listing(session: Session, ctx: WorkContext) -> Listing:
     """Hand-ins of this office not yet handled: the envelope to confirm, then the handling to record."""
     query = (select(HandIn.submission_id).join(Submission, Submission.id == HandIn.submission_id)
-             .where(Submission.office_id == ctx.office_id, HandIn.state != HandInState.HANDLED))
+             .where(Submission.office_id == ctx.office_id, Submission.kind == SubmissionKind.HAND_IN,
+                    HandIn.state != HandInState.HANDLED))
     return Listing(query=query, ref=HandIn.submission_id, received=HandIn.registered_at,
                    department_id=Submission.department_id, status=HandIn.state, waiting=true())
 
@@ -46,16 +47,13 @@ def _handin_of(session: Session, ref: str, office_id: int) -> bool:
 
 def _replies_owed(office_id: int) -> Listing:
     """Reports whose reporter wrote back after the office's last message: the office owes an answer."""
-    mine = select(Submission.id).where(Submission.office_id == office_id)
     last_answer = (
         select(Message.submission_id, func.max(Message.seq).label("seq"), func.max(Message.created_hour).label("at"))
-        .where(Message.kind == MessageKind.ANSWER, Message.submission_id.in_(mine))
-        .group_by(Message.submission_id).subquery()
+        .where(Message.kind == MessageKind.ANSWER).group_by(Message.submission_id).subquery()
     )
     last_office = (
         select(Message.submission_id, func.max(Message.seq).label("seq"))
-        .where(Message.kind != MessageKind.ANSWER, Message.submission_id.in_(mine))
-        .group_by(Message.submission_id).subquery()
+        .where(Message.kind != MessageKind.ANSWER).group_by(Message.submission_id).subquery()
     )
     query = (select(Submission.id).join(last_answer, last_answer.c.submission_id == Submission.id)
              .outerjoin(last_office, last_office.c.submission_id == Submission.id)
@@ -65,7 +63,7 @@ def _replies_owed(office_id: int) -> Listing:
                    status=literal("answered", String), waiting=true())
 
 
-def reply_listing(ctx: WorkContext) -> Listing:
+def reply_listing(session: Session, ctx: WorkContext) -> Listing:
     return _replies_owed(ctx.office_id)
 
 
@@ -90,7 +88,7 @@ def _reply_of(session: Session, ref: str, office_id: int) -> bool:
     return session.scalar(select(Submission.office_id).where(Submission.id == ref)) == office_id
 
 
-def rating_alert_listing(ctx: WorkContext) -> Listing:
+def rating_alert_listing(session: Session, ctx: WorkContext) -> Listing:
     """Rating alerts not yet handled; their answers stay sealed until the alerts page opens them."""
     query = select(RatingAlert.id).where(RatingAlert.office_id == ctx.office_id,
                                          RatingAlert.status == AlertStatus.NEW)

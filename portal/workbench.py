@@ -8,11 +8,25 @@ hand-ins and replies from reporters plug in with `register_source` when their ta
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, literal, or_, select, union_all
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from intake.labels import STATUS
@@ -71,6 +85,31 @@ class WorkContext:
 
 
 @dataclass(frozen=True)
+class Deadlines:
+    """Which of a source's items owe a notice that is overdue, due soon, or either; and how many of each there are
+    (every one of them waits)."""
+
+    overdue: ColumnElement[bool]
+    due_soon: ColumnElement[bool]
+    urgent: ColumnElement[bool]
+    overdue_count: int
+    due_soon_count: int
+    urgent_items: tuple[tuple[str, datetime, bool], ...]  # (ref, received, overdue) of every urgent item
+
+    @property
+    def urgent_count(self) -> int:
+        return len(self.urgent_items)
+
+
+def id_set(session: Session, ids: frozenset[str]) -> Select[tuple[str]]:
+    """Ids as an uncorrelated set in one parameter (a JSON array): read once whatever the number of rows it is
+    asked about (SQLite into a temporary index, PostgreSQL into a hash), and no limit on bound parameters."""
+    unpack = func.json_array_elements_text if session.get_bind().dialect.name == "postgresql" else func.json_each
+    values = unpack(literal(sorted(ids), JSON)).table_valued("value")
+    return select(values.c.value)
+
+
+@dataclass(frozen=True)
 class Listing:
     """One source's items as SQL, so that the inbox filters, counts, orders and pages them in the database: `query`
     selects the office's items (its FROM and WHERE); the expressions are over its tables. No envelope is read."""
@@ -81,13 +120,12 @@ class Listing:
     department_id: ColumnElement[int | None]
     status: ColumnElement[str]
     waiting: ColumnElement[bool]
-    overdue: ColumnElement[bool] = field(default_factory=false)
-    due_soon: ColumnElement[bool] = field(default_factory=false)
-    new: ColumnElement[bool] = field(default_factory=false)  # a report not yet made a clue (新收举报)
+    deadlines: Deadlines | None = None  # None: the kind owes no notices
+    new: ColumnElement[bool] | None = None  # a report not yet made a clue (新收举报)
     in_category: Callable[[str], ColumnElement[bool]] | None = None  # None: the kind has no category
 
 
-Lister = Callable[[WorkContext], Listing]
+Lister = Callable[[Session, WorkContext], Listing]
 Details = Callable[[Session, WorkContext, list[str]], list[InboxItem]]  # the page's items of a kind, in full
 Owns = Callable[[Session, str, int], bool]  # (session, ref, office_id): may this office assign the item?
 
@@ -114,16 +152,19 @@ def assignees(session: Session, kind: str, refs: list[str]) -> dict[str, int]:
         WorkAssignment.item_kind == kind, WorkAssignment.item_ref.in_(refs))).all())
 
 
-def report_listing(ctx: WorkContext) -> Listing:
+def report_listing(session: Session, ctx: WorkContext) -> Listing:
     """Reports sent to this office; a real-name report still owing a notice waits, closed or not."""
-    owed = notices_owed(office_id=ctx.office_id, today=ctx.today,
+    owed = notices_owed(session, office_id=ctx.office_id, today=ctx.today,
                         acceptance_workdays=ctx.settings.acceptance_notice_workdays,
                         result_workdays=ctx.settings.result_notice_workdays)
-    # Joins, not subqueries in expressions: PostgreSQL runs a subquery inside a CASE once per row. A join whose
-    # columns a query does not use is left out by both databases (it is on a unique key).
-    query = (select(Submission.id).outerjoin(owed, owed.c.submission_id == Submission.id)
-             .outerjoin(ClueReport, ClueReport.submission_id == Submission.id)
-             .where(Submission.office_id == ctx.office_id, Submission.kind == SubmissionKind.REPORT))
+
+    def among(ids: frozenset[str]) -> ColumnElement[bool]:
+        return Submission.id.in_(id_set(session, ids)) if ids else false()
+
+    # Membership of uncorrelated sets, never a subquery per row (PostgreSQL would run it for every row). The
+    # office's reports themselves are read from ix_submissions_inbox alone.
+    query = select(Submission.id).where(Submission.office_id == ctx.office_id,
+                                        Submission.kind == SubmissionKind.REPORT)
 
     def in_category(category: str) -> ColumnElement[bool]:
         # Its own clue_reports, not the listing's: uncorrelated, it is read once.
@@ -133,9 +174,12 @@ def report_listing(ctx: WorkContext) -> Listing:
 
     return Listing(
         query=query, ref=Submission.id, received=Submission.created_hour, department_id=Submission.department_id,
-        status=Submission.status, waiting=or_(Submission.status != "closed", owed.c.submission_id.is_not(None)),
-        overdue=owed.c.overdue == 1, due_soon=owed.c.due_soon == 1,
-        new=and_(Submission.status == "received", ClueReport.submission_id.is_(None)),
+        status=Submission.status, waiting=or_(Submission.status != "closed", among(owed.owing)),
+        deadlines=Deadlines(overdue=among(owed.overdue), due_soon=among(owed.due_soon), urgent=among(owed.urgent),
+                            overdue_count=len(owed.overdue), due_soon_count=len(owed.due_soon),
+                            urgent_items=tuple((ref, received, ref in owed.overdue)
+                                               for ref, received in owed.received.items())),
+        new=and_(Submission.status == "received", ~exists().where(ClueReport.submission_id == Submission.id)),
         in_category=in_category)
 
 
@@ -196,7 +240,9 @@ class InboxFilter:
         if self.show != "all":
             kept.append(listing.waiting)
         if self.due:
-            kept.append(listing.overdue if self.due != "due" else or_(listing.overdue, listing.due_soon))
+            if listing.deadlines is None:
+                return None
+            kept.append(listing.deadlines.overdue if self.due != "due" else listing.deadlines.urgent)
         if self.assignee == "none":
             kept.append(~_assigned(kind, listing))
         elif self.assignee == "me":
@@ -207,12 +253,8 @@ class InboxFilter:
 
 
 def _assigned(kind: str, listing: Listing, *, to: int | None = None) -> ColumnElement[bool]:
-    found = exists().where(WorkAssignment.item_kind == kind, WorkAssignment.item_ref == listing.ref)
-    return found.where(WorkAssignment.assignee_id == to) if to is not None else found
-
-
-def _ones(condition: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    found = select(WorkAssignment.item_ref).where(WorkAssignment.item_kind == kind)
+    return listing.ref.in_(found.where(WorkAssignment.assignee_id == to) if to is not None else found)
 
 
 @dataclass(frozen=True)
@@ -235,56 +277,113 @@ class InboxPage:
     counts: InboxCounts
 
 
+def _count(session: Session, listing: Listing, *conditions: ColumnElement[bool]) -> int:
+    return session.execute(listing.query.with_only_columns(func.count()).where(*conditions)).scalar_one()
+
+
 def inbox_counts(session: Session, listings: dict[str, Listing]) -> InboxCounts:
-    """Exact counts of waiting items, overdue, due soon, unassigned and new reports, across every source."""
+    """Exact counts of waiting items, overdue, due soon, unassigned and new reports, across every source: one pass
+    over each source's waiting items (the notices owed are already counted)."""
     totals = [0, 0, 0, 0, 0]
     for kind, listing in listings.items():
-        assigned = listing.query.outerjoin(WorkAssignment, and_(WorkAssignment.item_kind == kind,
-                                                                WorkAssignment.item_ref == listing.ref))
-        row = session.execute(assigned.with_only_columns(
-            func.count(), _ones(listing.overdue), _ones(listing.due_soon), _ones(WorkAssignment.item_ref.is_(None)),
-            _ones(listing.new)).where(listing.waiting)).one()
-        totals = [a + int(b) for a, b in zip(totals, row, strict=True)]
+        waiting, assigned, new = session.execute(listing.query.with_only_columns(
+            func.count(), _ones(_assigned(kind, listing)),
+            _ones(listing.new) if listing.new is not None else literal(0)).where(listing.waiting)).one()
+        deadlines = listing.deadlines
+        totals = [a + int(b) for a, b in zip(totals, [
+            waiting,
+            deadlines.overdue_count if deadlines is not None else 0,
+            deadlines.due_soon_count if deadlines is not None else 0,
+            waiting - assigned,
+            new,
+        ], strict=True)]
     return InboxCounts(*totals)
+
+
+def _ones(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+Arms = dict[str, tuple[Listing, list[ColumnElement[bool]]]]
 
 
 def inbox_page(session: Session, *, officer: CurrentOfficer, settings: Settings, today: date, wanted: InboxFilter,
                page: int = 1) -> InboxPage:
     """One page of the items the filter keeps, overdue first, then due soon, then newest; with exact counts."""
     ctx = WorkContext(office_id=officer.office_id, today=today, settings=settings)
-    listings = {kind: source.listing(ctx) for kind, source in SOURCES.items()}
+    listings = {kind: source.listing(session, ctx) for kind, source in SOURCES.items()}
     counts = inbox_counts(session, listings)
     arms = {kind: (listing, kept) for kind, listing in listings.items()
             if (kept := wanted.conditions(kind, listing, me=officer.id)) is not None}
+    # Only the notices due, in or out of closed items: the urgent items known already are every item kept.
+    only_due = replace(wanted, due="", show="waiting") == InboxFilter()
+    urgent = sorted(((0 if overdue else 1, received, ref, kind)
+                     for kind, (listing, _) in arms.items() if listing.deadlines is not None
+                     for ref, received, overdue in listing.deadlines.urgent_items
+                     if overdue or wanted.due in ("", "due")), key=_urgency) if only_due else None
     if wanted == InboxFilter():
         total = counts.waiting
+    elif only_due and wanted.due and urgent is not None:
+        total = len(urgent)
     else:
-        total = sum(session.execute(listing.query.with_only_columns(func.count()).where(*kept)).scalar_one()
-                    for listing, kept in arms.values())
+        total = sum(_count(session, listing, *kept) for listing, kept in arms.values())
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    items = _items(session, ctx, arms, first=(page - 1) * PAGE_SIZE) if total else []
-    return InboxPage(items=items, total=total, page=page, pages=pages, counts=counts)
-
-
-def _items(session: Session, ctx: WorkContext, arms: dict[str, tuple[Listing, list[ColumnElement[bool]]]], *,
-           first: int) -> list[InboxItem]:
-    """The page's items: their keys in order from one query over every source, then each kind's in full."""
-    selects = [listing.query.with_only_columns(
-        literal(kind).label("kind"), listing.ref.label("ref"), listing.received.label("received"),
-        case((listing.overdue, 0), (listing.due_soon, 1), else_=2).label("urgency")).where(*kept)
-        for kind, (listing, kept) in arms.items()]
-    every = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("inbox")
-    keys = session.execute(
-        select(every.c.kind, every.c.ref)
-        .order_by(every.c.urgency, every.c.received.desc(), every.c.kind, every.c.ref)
-        .limit(PAGE_SIZE).offset(first)
-    ).all()
+    keys = _keys(session, arms, first=(page - 1) * PAGE_SIZE, total=total, urgent=urgent) if total else []
     found: dict[tuple[str, str], InboxItem] = {}
     for kind in {k for k, _ in keys}:
         refs = [ref for k, ref in keys if k == kind]
         found.update({(kind, item.ref): item for item in SOURCES[kind].details(session, ctx, refs)})
-    return [found[key] for key in keys if key in found]
+    items = [found[key] for key in keys if key in found]
+    return InboxPage(items=items, total=total, page=page, pages=pages, counts=counts)
+
+
+def _urgency(item: tuple[int, datetime, str, str]) -> tuple[int, float, str, str]:
+    """Overdue first, then due soon; newest first within each (the same order as the database's below)."""
+    rank, received, ref, kind = item
+    return rank, -received.timestamp(), _descending(ref), _descending(kind)
+
+
+def _descending(text: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in text)
+
+
+def _keys(session: Session, arms: Arms, *, first: int, total: int,
+          urgent: list[tuple[int, datetime, str, str]] | None) -> list[tuple[str, str]]:
+    """The (kind, ref) of a page's items. The urgent ones (overdue, due soon) are few and sorted apart (in Python
+    when the filter asks nothing of them but their deadlines); the rest come newest first, each source from its
+    index, merged by the database without sorting them all."""
+    urgent_arms = {kind: (listing, [deadlines.urgent, *kept]) for kind, (listing, kept) in arms.items()
+                   if (deadlines := listing.deadlines) is not None}
+    keys: list[tuple[str, str]] = []
+    if urgent is not None:
+        urgent_total = len(urgent)
+        keys += [(kind, ref) for _, _, ref, kind in urgent[first:first + PAGE_SIZE]]
+    else:
+        urgent_total = sum(_count(session, listing, *kept) for listing, kept in urgent_arms.values())
+        if first < urgent_total:
+            selects = [listing.query.with_only_columns(
+                literal(kind).label("kind"), listing.ref.label("ref"), listing.received.label("received"),
+                case((deadlines.overdue, 0), else_=1).label("urgency")).where(*kept)
+                for kind, (listing, kept) in urgent_arms.items() if (deadlines := listing.deadlines) is not None]
+            every = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("urgent")
+            keys += [(kind, ref) for kind, ref in session.execute(
+                select(every.c.kind, every.c.ref)
+                .order_by(every.c.urgency, every.c.received.desc(), every.c.ref.desc(), every.c.kind.desc())
+                .limit(PAGE_SIZE).offset(first)
+            ).all()]
+    if len(keys) < PAGE_SIZE and first + len(keys) < total and arms:
+        selects = [listing.query.with_only_columns(
+            literal(kind).label("kind"), listing.ref.label("ref"), listing.received.label("received"))
+            .where(*([~listing.deadlines.urgent] if listing.deadlines is not None else []), *kept)
+            for kind, (listing, kept) in arms.items()]
+        rest = union_all(*selects) if len(selects) > 1 else selects[0]
+        keys += [(kind, ref) for kind, ref, _ in session.execute(
+            rest.order_by(literal_column("received").desc(), literal_column("ref").desc(),
+                          literal_column("kind").desc())
+            .limit(PAGE_SIZE - len(keys)).offset(max(0, first - urgent_total))
+        ).all()]
+    return keys
 
 
 def assignable_officers(session: Session, *, office_id: int) -> list[Officer]:

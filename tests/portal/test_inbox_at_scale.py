@@ -1,5 +1,5 @@
 """The unified inbox of a busy office: more than 2,000 reports, every one counted, the overdue ones always first,
-the rest in pages; and the deadline cut-offs the database compares against agree with the deadlines shown."""
+the rest in pages."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from intake.db import new_id, this_hour
 from intake.models import Submission, SubmissionKind
 from intake.workdays import CHINA, china_today, workdays_between
 from portal.clue_models import Clue, ClueReport, ClueSource, ClueStatus, NoticeKind, ReporterNotice, WorkAssignment
-from portal.deadlines import DeadlineState, _deadline, cutoffs
 from portal.workbench import PAGE_SIZE
 from tests.portal.workbench_support import add_officer, post
 
@@ -140,23 +139,3 @@ def test_an_item_on_a_later_page_can_be_assigned_and_the_officer_returns_to_that
                                                          "back": "page=3"})
     assert response.status_code == 303 and response.headers["location"] == "/office/work?page=3"
     assert _keys(head_client.get(f"/office/work?assignee={li.officer.id}").text) == [ref]
-
-
-@pytest.mark.parametrize("workdays", [0, 1, 3, 5, 15])
-def test_the_cutoffs_agree_with_every_deadline_shown(workdays):
-    """For each day of two years, a deadline starting on any day around it has the state its cut-offs say."""
-    for offset in range(0, 730, 3):
-        today = date(2025, 1, 1) + timedelta(days=offset)
-        found = cutoffs(today, workdays)
-        for back in range(-5, 3 * workdays + 40):
-            start = today - timedelta(days=back)
-            state = _deadline(NoticeKind.ACCEPTANCE, _due(start, workdays), None, today).state
-            expected = (DeadlineState.OVERDUE if start < found.overdue
-                        else DeadlineState.DUE_SOON if start < found.due_soon else DeadlineState.OPEN)
-            assert state is expected, (today, start)
-
-
-def _due(start: date, workdays: int) -> date:
-    from intake.workdays import add_workdays
-
-    return add_workdays(start, workdays)
