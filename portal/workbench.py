@@ -96,10 +96,6 @@ class Deadlines:
     due_soon_count: int
     urgent_items: tuple[tuple[str, datetime, bool], ...]  # (ref, received, overdue) of every urgent item
 
-    @property
-    def urgent_count(self) -> int:
-        return len(self.urgent_items)
-
 
 def id_set(session: Session, ids: frozenset[str]) -> Select[tuple[str]]:
     """Ids as an uncorrelated set in one parameter (a JSON array): read once whatever the number of rows it is
@@ -315,7 +311,7 @@ def inbox_page(session: Session, *, officer: CurrentOfficer, settings: Settings,
     counts = inbox_counts(session, listings)
     arms = {kind: (listing, kept) for kind, listing in listings.items()
             if (kept := wanted.conditions(kind, listing, me=officer.id)) is not None}
-    # Only the notices due, in or out of closed items: the urgent items known already are every item kept.
+    # Filtered by deadlines alone, or not at all: the urgent items are known already, and sorted here.
     only_due = replace(wanted, due="", show="waiting") == InboxFilter()
     urgent = _urgent_items(arms, overdue_only=wanted.due not in ("", "due")) if only_due else None
     if wanted == InboxFilter():

@@ -112,6 +112,9 @@ def test_filters_count_exactly_and_page_links_keep_them(db, deployment, settings
     in_department = sum(1 for n in range(ANONYMOUS) if n % 3) + 2  # late and soon
     page = head_client.get(f"/office/work?department_id={department.id}").text
     assert f"共 {in_department} 条" in page
+    assert _keys(page)[:3] == [busy_office["late"], busy_office["soon"], busy_office["anonymous"][1]]
+    due = head_client.get(f"/office/work?department_id={other.id}&due=due").text
+    assert _keys(due) == [busy_office["told"]] and "共 1 条" in due
     assert f'href="?department_id={department.id}&amp;page=2"' in page
     assert f"共 {ANONYMOUS - in_department + 3} 条" in head_client.get(f"/office/work?department_id={other.id}").text
     accepted = sum(1 for n in range(ANONYMOUS) if n % 7 == 0)
