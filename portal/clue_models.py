@@ -116,7 +116,9 @@ class Clue(Base):
     __tablename__ = "clues"
     __table_args__ = (UniqueConstraint("office_id", "number"), Index("ix_clues_office_status", "office_id", "status"),
                       # The ledger's order (migration 0011): a page reads its 100 rows, nothing is sorted.
-                      Index("ix_clues_office_received_id", "office_id", "received_on", "id"))
+                      Index("ix_clues_office_received_id", "office_id", "received_on", "id"),
+                      # The inbox's category filter (migration 0012): the clues of a category without their texts.
+                      Index("ix_clues_office_category", "office_id", "category", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))

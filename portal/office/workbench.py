@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -15,7 +17,7 @@ from portal.clue_models import LABELS
 from portal.clues import departments_of
 from portal.deadlines import STATE_LABELS
 from portal.office.guard import require_reader
-from portal.workbench import SOURCES, AssignmentError, InboxFilter, assign, assignable_officers, inbox_items
+from portal.workbench import SOURCES, AssignmentError, InboxFilter, assign, assignable_officers, inbox_page
 
 
 def _filter(request: Request) -> InboxFilter:
@@ -28,27 +30,24 @@ def _filter(request: Request) -> InboxFilter:
 
 
 async def work_page(request: Request, *, problem: str = "", status_code: int = 200) -> Response:
-    """List every waiting item, overdue first, with the office's filters."""
+    """List a page of waiting items, overdue first, with the office's filters and exact counters."""
     officer = require_reader(request)
     wanted = _filter(request)
     today = china_today()
-    with request.app.state.db.transaction() as session:
-        items = inbox_items(session, officer=officer, settings=request.app.state.settings, today=today,
-                            wanted=wanted)
-        everything = inbox_items(session, officer=officer, settings=request.app.state.settings, today=today,
-                                 wanted=InboxFilter())
+    page = request.query_params.get("page", "")
+    with request.app.state.db.read() as session:
+        found = inbox_page(session, officer=officer, settings=request.app.state.settings, today=today,
+                           wanted=wanted, page=int(page) if page.isdigit() else 1)
         officers = assignable_officers(session, office_id=officer.office_id)
         departments = departments_of(session, office_id=officer.office_id)
-    counts = {"waiting": len(everything), "overdue": sum(i.overdue for i in everything),
-              "due_soon": sum(i.due_soon for i in everything),
-              "unassigned": sum(i.assignee_id is None for i in everything),
-              "new": sum(i.status == "received" and not i.clue_id for i in everything)}
     return render(request, "office/work.html", {
-        "officer": officer, "items": items, "wanted": wanted, "counts": counts, "officers": officers,
-        "names": {o.id: o.display_name for o in officers}, "departments": departments,
-        "sources": {k: label for k, (label, _) in SOURCES.items()}, "statuses": STATUS, "clue_labels": LABELS,
+        "officer": officer, "found": found, "items": found.items, "wanted": wanted, "counts": found.counts,
+        "officers": officers, "names": {o.id: o.display_name for o in officers}, "departments": departments,
+        "sources": {k: source.label for k, source in SOURCES.items()}, "statuses": STATUS, "clue_labels": LABELS,
         "state_labels": STATE_LABELS, "calendar_known": covers(today.year), "problem": problem,
-        "back": request.url.query}, status_code=status_code)
+        "back": request.url.query,
+        "query": urlencode({k: v for k, v in request.query_params.items() if k != "page"})},
+        status_code=status_code)
 
 
 async def assign_items(request: Request) -> Response:

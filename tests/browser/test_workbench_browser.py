@@ -73,3 +73,35 @@ def test_from_report_to_closed_clue_and_ledger_export(live_server, desktop, depl
     screenshot(page, "office-officers")
     page.click("header nav >> text=报表导出")
     screenshot(page, "office-exports")
+
+
+def test_a_busy_inbox_pages_with_the_overdue_report_first(live_server, desktop, deployment, department, db,
+                                                           screenshot):
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from intake.db import new_id, this_hour
+    from intake.models import Submission, SubmissionKind
+
+    late = store_report(db, deployment, department, "一年前的实名举报", real_name=True, received=days_ago(365))
+    with db.transaction() as session:
+        session.execute(insert(Submission), [
+            {"id": new_id(), "kind": SubmissionKind.REPORT, "office_id": deployment.office.id,
+             "hospital_id": deployment.hospital.id, "department_id": department.id, "envelope": b"sealed",
+             "created_hour": this_hour() - timedelta(hours=n)} for n in range(230)])
+    page = desktop
+    page.goto(f"{live_server}/office/login")
+    page.fill("input[name=username]", "head")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=totp]", pyotp.TOTP(deployment.officer.totp_secret).now())
+    page.click("button.primary")
+    page.wait_for_url(f"{live_server}/office/")
+    page.goto(f"{live_server}/office/work")
+    assert page.locator("tbody tr").first.get_attribute("class") == "overdue"
+    assert page.locator("tbody tr").first.locator("input").get_attribute("value") == f"report:{late}"
+    assert "第 1 / 3 页" in page.inner_text("nav.pager >> nth=0") and "共 231 条" in page.inner_text("main")
+    screenshot(page, "office-work-paged")
+    page.locator("nav.pager >> nth=0 >> text=下一页").click()
+    assert "第 2 / 3 页" in page.inner_text("nav.pager >> nth=0")
+    assert page.locator("tbody tr").count() == 100
