@@ -16,6 +16,16 @@ from portal.models import Officer
 PASSWORD = "correct horse battery staple"
 
 
+def office_login(page, base: str, totp_secret: str, *, username: str = "head") -> None:  # type: ignore[no-untyped-def]
+    """Log an officer in through the login page of a real browser (Playwright), and wait until it has left it."""
+    page.goto(f"{base}/office/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=totp]", pyotp.TOTP(totp_secret).now())
+    page.click("button.primary")
+    page.wait_for_url(lambda url: "/office/login" not in url)
+
+
 def poster_code(db: Database, *, department_name: str | None, audience: Audience = Audience.PATIENT) -> str:
     """The code printed on a poster: a department's (by name) or the hospital-wide one (None)."""
     with db.transaction() as session:

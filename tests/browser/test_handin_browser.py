@@ -8,12 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pyotp
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
 from tests.handin_helpers import staff_poster
-from tests.helpers import PASSWORD
+from tests.helpers import office_login
 
 pytestmark = pytest.mark.browser
 
@@ -52,12 +51,7 @@ def test_register_at_phone_size_then_confirm_and_download_the_certificate(
     assert "".join(groups) not in phone.url
     screenshot(phone, "handin-receipt")
 
-    desktop.goto(f"{live_server}/office/login")
-    desktop.fill("input[name=username]", "head")
-    desktop.fill("input[name=password]", PASSWORD)
-    desktop.fill("input[name=totp]", pyotp.TOTP(deployment.officer.totp_secret).now())
-    desktop.click("button.primary")
-    desktop.wait_for_url(f"{live_server}/office/")
+    office_login(desktop, live_server, deployment.officer.totp_secret)
     desktop.click("header nav >> text=红包上缴登记")
     assert number in desktop.inner_text("main")
     screenshot(desktop, "office-handins")

@@ -10,27 +10,16 @@ from sqlalchemy import select
 
 from intake.db import utcnow
 from intake.models import Department
-from tests.helpers import PASSWORD
+from tests.helpers import office_login
 
 pytestmark = pytest.mark.browser
-
-
-def login(page, base: str, deployment) -> None:  # type: ignore[no-untyped-def]
-    import pyotp
-
-    page.goto(f"{base}/office/login")
-    page.fill("input[name=username]", "head")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=totp]", pyotp.TOTP(deployment.officer.totp_secret).now())
-    page.click("button")
-    page.wait_for_url(f"{base}/office/")
 
 
 def test_the_office_previews_and_prints_a3_staff_posters(live_server, desktop, screenshot, db, deployment):
     with db.transaction() as session:
         for department in session.scalars(select(Department).where(Department.name.not_in(("骨科", "儿科")))):
             department.retired_at = utcnow()
-    login(desktop, live_server, deployment)
+    office_login(desktop, live_server, deployment.officer.totp_secret)
     desktop.click("text=二维码海报")
     desktop.check("input[name=audience][value=staff]")
     desktop.check("input[name=size][value=A3]")

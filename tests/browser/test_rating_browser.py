@@ -3,12 +3,11 @@ shows the ratings once the rollup has run in the officer's browser."""
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
 from intake.models import Submission
-from tests.helpers import PASSWORD
+from tests.helpers import office_login
 from tests.rating_helpers import GOOD, department_id, patient_poster, store_rating
 
 pytestmark = pytest.mark.browser
@@ -65,11 +64,7 @@ def test_the_dashboard_counts_new_ratings_and_shows_them(live_server, desktop, d
     for i in range(14):
         store_rating(db, deployment, department=bone, answers=GOOD, verified=i < 11)
     store_rating(db, deployment, department=department_id(db, "儿科"), answers=GOOD, comment="希望增加停车位")
-    desktop.goto(f"{live_server}/office/login")
-    desktop.fill("input[name=username]", "head")
-    desktop.fill("input[name=password]", PASSWORD)
-    desktop.fill("input[name=totp]", pyotp.TOTP(deployment.officer.totp_secret).now())
-    desktop.click("button.primary")
+    office_login(desktop, live_server, deployment.officer.totp_secret)
     desktop.goto(f"{live_server}/office/ratings")
     # The rollup starts by itself in the officer's browser, shows progress, then the page reloads counted.
     desktop.wait_for_selector("#charts:not([hidden])")

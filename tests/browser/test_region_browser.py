@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 
 from portal.models import Role
-from tests.helpers import PASSWORD
+from tests.helpers import office_login
 from tests.portal.workbench_support import store_report
 from tests.region.support import add_second_hospital, authority_officer
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base: str, username: str, secret: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/office/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=totp]", pyotp.TOTP(secret).now())
-    page.click("button.primary")
-
-
 def test_bad_department_list_then_region_page(live_server, desktop, db, settings, deployment, department, screenshot,
                                               browser):
     admin = authority_officer(db, settings, deployment, "it-admin", role=Role.ADMIN)
     page = desktop
-    _login(page, live_server, "it-admin", admin.totp_secret)
+    office_login(page, live_server, admin.totp_secret, username="it-admin")
     page.click("header nav >> text=医院管理")
     page.click("text=新增医院")
     page.fill("input[name=name]", "示例市第二人民医院")
@@ -44,7 +35,7 @@ def test_bad_department_list_then_region_page(live_server, desktop, db, settings
     chief = authority_officer(db, settings, deployment, "chief")
     context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="zh-CN")
     other = context.new_page()
-    _login(other, live_server, "chief", chief.totp_secret)
+    office_login(other, live_server, chief.totp_secret, username="chief")
     other.goto(f"{live_server}/office/region")
     other.click("text=核验全部审计日志")
     assert other.locator(".chain-ok").count() >= 2

@@ -133,15 +133,9 @@ def test_an_escalated_report_is_sealed_to_the_authority_and_invisible_to_the_hos
     assert "暂无提交" in inbox.text and submission.id not in inbox.text
     # The authority's officer reads it in a desktop browser.
     zhao = authority_officer(db, deployment, settings)
-    import pyotp
+    from tests.helpers import office_login
 
-    from tests.helpers import PASSWORD
-
-    desktop.goto(f"{live_server}/office/login")
-    desktop.fill("input[name=username]", "zhao")
-    desktop.fill("input[name=password]", PASSWORD)
-    desktop.fill("input[name=totp]", pyotp.TOTP(zhao.totp_secret).now())
-    desktop.click("button.primary")
+    office_login(desktop, live_server, zhao.totp_secret, username="zhao")
     desktop.click("text=打开")
     assert FIELDS["what"] in desktop.inner_text("main") and "院办" in desktop.inner_text("h1")
     desktop.click("#open-identity")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import pyotp
 import pytest
 from openpyxl import load_workbook
 
-from tests.helpers import PASSWORD
+from tests.helpers import office_login
 from tests.portal.workbench_support import days_ago, store_report
 
 pytestmark = pytest.mark.browser
@@ -19,12 +18,7 @@ def test_from_report_to_closed_clue_and_ledger_export(live_server, desktop, depl
                  received=days_ago(30))
     store_report(db, deployment, department, "另一份匿名举报")
     page = desktop
-    page.goto(f"{live_server}/office/login")
-    page.fill("input[name=username]", "head")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=totp]", pyotp.TOTP(deployment.officer.totp_secret).now())
-    page.click("button.primary")
-    page.wait_for_url(f"{live_server}/office/")
+    office_login(page, live_server, deployment.officer.totp_secret)
 
     page.click("header nav >> text=待办")
     assert "已逾期" in page.inner_text(".counters")
@@ -91,12 +85,7 @@ def test_a_busy_inbox_pages_with_the_overdue_report_first(live_server, desktop, 
              "hospital_id": deployment.hospital.id, "department_id": department.id, "envelope": b"sealed",
              "created_hour": this_hour() - timedelta(hours=n)} for n in range(230)])
     page = desktop
-    page.goto(f"{live_server}/office/login")
-    page.fill("input[name=username]", "head")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=totp]", pyotp.TOTP(deployment.officer.totp_secret).now())
-    page.click("button.primary")
-    page.wait_for_url(f"{live_server}/office/")
+    office_login(page, live_server, deployment.officer.totp_secret)
     page.goto(f"{live_server}/office/work")
     assert page.locator("tbody tr").first.get_attribute("class") == "overdue"
     assert page.locator("tbody tr").first.locator("input").get_attribute("value") == f"report:{late}"
