@@ -52,10 +52,15 @@ class Recipients:
         return next((r for r in (self.hospital, self.authority) if r is not None and r.key_id == key_id), None)
 
 
+# The office key that new envelopes are sealed to (built once: composing a select costs more than running it).
+_CURRENT_KEY = (select(OfficeKey).where(OfficeKey.office_id == bindparam("office_id"), OfficeKey.retired_at.is_(None))
+                .order_by(OfficeKey.id.desc()).limit(1))
+_CURRENT_KEY_ID = _CURRENT_KEY.with_only_columns(OfficeKey.key_id)
+
+
 def current_office_key(session: Session, office_id: int) -> OfficeKey:
     """The office key that new envelopes are sealed to."""
-    key = session.scalar(select(OfficeKey).where(OfficeKey.office_id == office_id, OfficeKey.retired_at.is_(None))
-                         .order_by(OfficeKey.id.desc()).limit(1))
+    key = session.scalar(_CURRENT_KEY, {"office_id": office_id})
     if key is None:
         raise LookupError(f"office {office_id} has no key")
     return key
@@ -146,10 +151,6 @@ def routed(envelope: bytes, identity: bytes | None, to: Recipients) -> Recipient
         raise ReportRefused("sealed to a key that is not this hospital's office nor the higher authority")
     return recipient
 
-
-_CURRENT_KEY_ID = (select(OfficeKey.key_id)
-                   .where(OfficeKey.office_id == bindparam("office_id"), OfficeKey.retired_at.is_(None))
-                   .order_by(OfficeKey.id.desc()).limit(1))
 
 
 _SUBMISSIONS, _ATTACHMENTS, _CHUNKS, _RECEIPTS = (
